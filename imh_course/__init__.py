@@ -1,0 +1,83 @@
+"""imh-course: the "Infant Mental Health: Theory to Practice" course module for Flask.
+
+Mount it on any Flask app::
+
+    from imh_course import IMHCourse
+    IMHCourse(app)            # or: course = IMHCourse(); course.init_app(app)
+
+All state lives in ``app.extensions["imh_course"]``; nothing is stored on the extension object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .settings import apply_defaults
+
+__all__ = ["IMHCourse", "CourseState"]
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+@dataclass
+class CourseState:
+    """Per-app state of the module."""
+
+    content_root: Path
+    url_prefix: str
+    caches: dict[str, Any] = field(default_factory=dict)
+
+
+class IMHCourse:
+    """The Flask extension. Registers models, the blueprint, CLI commands and security hooks."""
+
+    def __init__(self, app: Flask | None = None) -> None:
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        from . import auth, cli, errors, security, templating
+        from .extensions import csrf, db, limiter, login_manager, migrate
+        from .roles import unassigned_permissions
+        from .views import create_blueprint
+
+        apply_defaults(app.config)
+        app.config.setdefault("IMH_MIGRATIONS_DIR", MIGRATIONS_DIR)
+        missing = unassigned_permissions()
+        if missing:
+            raise RuntimeError(f"permissions granted to no role: {sorted(missing)}")
+
+        from . import models  # noqa: F401  (register the tables)
+
+        if "sqlalchemy" not in app.extensions:
+            db.init_app(app)
+        if "migrate" not in app.extensions:
+            migrate.init_app(app, db, directory=app.config["IMH_MIGRATIONS_DIR"])
+        if not hasattr(app, "login_manager"):
+            login_manager.init_app(app)
+        auth.configure_login(login_manager)
+        # The limiter must run before CSRF so token-less floods are counted (LIBRARY-NOTES 1.4).
+        if "limiter" not in app.extensions:
+            limiter.init_app(app)
+        if "csrf" not in app.extensions:
+            csrf.init_app(app)
+
+        from .database import configure_engine
+
+        with app.app_context():
+            configure_engine(db.engine)
+
+        prefix = app.config["IMH_URL_PREFIX"].rstrip("/")
+        app.register_blueprint(create_blueprint(), url_prefix=prefix or None)
+        errors.register(app)
+        security.register(app)
+        templating.register(app)
+        app.cli.add_command(cli.imh)
+
+        app.extensions["imh_course"] = CourseState(
+            content_root=Path(app.config["IMH_CONTENT_ROOT"]).resolve(), url_prefix=prefix
+        )

@@ -1,0 +1,72 @@
+"""Passwords and the login session.
+
+The login cookie carries ``"<user id>:<session token>"``; rotating the token on sign-out makes
+every copy of the old cookie worthless, which Flask's signed client-side session alone cannot do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_login import LoginManager
+
+from .extensions import db
+
+_DUMMY_HASH: dict[tuple[int, int, int], str] = {}
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return PasswordHasher(
+        time_cost=cfg["IMH_ARGON2_TIME_COST"],
+        memory_cost=cfg["IMH_ARGON2_MEMORY_COST"],
+        parallelism=cfg["IMH_ARGON2_PARALLELISM"],
+    )
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    """Constant-effort check: an unknown account still costs one hash, so timing tells nothing."""
+    hasher = _hasher()
+    if stored_hash is None:
+        key = (hasher.time_cost, hasher.memory_cost, hasher.parallelism)
+        if key not in _DUMMY_HASH:
+            _DUMMY_HASH[key] = hasher.hash("not-a-real-password")
+        stored_hash = _DUMMY_HASH[key]
+        with contextlib.suppress(VerificationError, InvalidHashError):
+            hasher.verify(stored_hash, password)
+        return False
+    try:
+        return hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    return _hasher().check_needs_rehash(stored_hash)
+
+
+def configure_login(manager: LoginManager) -> None:
+    manager.login_view = "imh.login"
+    manager.login_message = "Please sign in to continue."
+    manager.login_message_category = "info"
+    manager.session_protection = "strong"
+    manager.user_loader(load_user)
+
+
+def load_user(cookie_id: str):  # noqa: ANN201 - Flask-Login callback
+    from .models.accounts import User
+
+    user_id, _, token = cookie_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_token != token or not user.is_enabled:
+        return None
+    return user

@@ -1,0 +1,296 @@
+"""Import a validated catalog into the database in one transaction.
+
+Unchanged items are left alone (so a second sync writes nothing); a changed reading, exercise or
+quiz becomes a new version and the old one stays for the attempts and responses that used it;
+an item removed from the files is retired (no longer current) but never deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..markup import render_markdown
+from ..models.curriculum import Course, CourseSession, Exercise, Quiz, QuizQuestion, Reading
+from ..operations.audit import Actor, record_event
+from .loader import Catalog, LoadedSession
+from .schema import CourseDescription, ExerciseSpec, QuizSpec
+
+T = TypeVar("T", Reading, Exercise, Quiz)
+
+#: Markdown fields of course.yaml, rendered to sanitised HTML at import (never at request time).
+COURSE_MARKDOWN_FIELDS = ("summary", "rationale", "participants", "schedule", "ce_note", "cost")
+
+
+@dataclass
+class SyncReport:
+    created: Counter[str] = field(default_factory=Counter)
+    versioned: Counter[str] = field(default_factory=Counter)
+    retired: Counter[str] = field(default_factory=Counter)
+    unchanged: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.versioned or self.retired)
+
+    def summary(self) -> str:
+        parts = []
+        for label, counter in (
+            ("created", self.created),
+            ("new versions", self.versioned),
+            ("retired", self.retired),
+            ("unchanged", self.unchanged),
+        ):
+            if counter:
+                parts.append(f"{label}: " + ", ".join(f"{n} {kind}" for kind, n in sorted(counter.items())))
+        return "; ".join(parts) or "nothing to do"
+
+
+def checksum(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@lru_cache(maxsize=2048)
+def _render(source: str) -> str:
+    return render_markdown(source)
+
+
+def render_inline(source: str) -> str:
+    """Short authored text (a question prompt, an option's feedback) rendered like a paragraph."""
+    return _render(source)
+
+
+def sync_catalog(
+    catalog: Catalog, actor: Actor | None = None, progress: Callable[[LoadedSession], None] | None = None
+) -> SyncReport:
+    """Bring the database in line with ``catalog``; flushes, the caller commits once."""
+    actor = actor or Actor.system()
+    report = SyncReport()
+    course = _sync_course(catalog.course, actor, report)
+    keep: dict[type, set[str]] = {Reading: set(), Exercise: set(), Quiz: set()}
+    for loaded in catalog.sessions:
+        session = _sync_session(course, loaded, actor, report)
+        for position, reading in enumerate(loaded.readings):
+            keep[Reading].add(reading.meta.id)
+            source = {
+                "meta": reading.meta.model_dump(mode="json"),
+                "body": reading.body,
+                "session": loaded.manifest.id,
+                "position": position,
+            }
+            _upsert_version(
+                Reading,
+                reading.meta.id,
+                source,
+                actor,
+                report,
+                lambda r=reading, p=position, s=session: _new_reading(r, p, s),
+            )
+        for position, exercise in enumerate(loaded.manifest.exercises):
+            keep[Exercise].add(exercise.id)
+            source = {
+                "spec": exercise.model_dump(mode="json"),
+                "session": loaded.manifest.id,
+                "position": position,
+            }
+            _upsert_version(
+                Exercise,
+                exercise.id,
+                source,
+                actor,
+                report,
+                lambda e=exercise, p=position, s=session: _new_exercise(e, p, s),
+            )
+        if loaded.quiz is not None:
+            keep[Quiz].add(loaded.quiz.id)
+            source = {"spec": loaded.quiz.model_dump(mode="json"), "session": loaded.manifest.id}
+            _upsert_version(
+                Quiz, loaded.quiz.id, source, actor, report, lambda q=loaded.quiz, s=session: _new_quiz(q, s)
+            )
+        if progress is not None:
+            progress(loaded)
+    for model, keys in keep.items():
+        _retire_missing(model, keys, actor, report)
+    db.session.flush()
+    return report
+
+
+def _sync_course(spec: CourseDescription, actor: Actor, report: SyncReport) -> Course:
+    data = spec.model_dump(mode="json")
+    digest = checksum(data)
+    data["html"] = {name: _render(data[name]) for name in COURSE_MARKDOWN_FIELDS}
+    course = db.session.scalar(select(Course).where(Course.key == spec.id))
+    if course is None:
+        course = Course(key=spec.id, title=spec.title, description=data, checksum=digest, version=1)
+        db.session.add(course)
+        db.session.flush()
+        report.created["course"] += 1
+        record_event(actor, "content.create", "course", course.key, after={"title": spec.title, "version": 1})
+    elif course.checksum != digest:
+        before = {"title": course.title, "version": course.version}
+        course.title, course.description, course.checksum = spec.title, data, digest
+        course.version += 1
+        report.versioned["course"] += 1
+        record_event(
+            actor,
+            "content.version",
+            "course",
+            course.key,
+            before=before,
+            after={"title": spec.title, "version": course.version},
+        )
+    else:
+        report.unchanged["course"] += 1
+    return course
+
+
+def _sync_session(course: Course, loaded: LoadedSession, actor: Actor, report: SyncReport) -> CourseSession:
+    m = loaded.manifest
+    fields = {
+        "number": m.number,
+        "title": m.title,
+        "objectives": list(m.objectives),
+        "face_to_face_minutes": m.face_to_face_minutes,
+        "competencies": list(m.competencies),
+    }
+    digest = checksum(fields)
+    row = db.session.scalar(
+        select(CourseSession).where(CourseSession.course_id == course.id, CourseSession.key == m.id)
+    )
+    if row is None:
+        row = CourseSession(course_id=course.id, key=m.id, checksum=digest, version=1, **fields)
+        db.session.add(row)
+        db.session.flush()
+        report.created["session"] += 1
+        record_event(actor, "content.create", "course_session", m.id, after={**fields, "version": 1})
+    elif row.checksum != digest:
+        before = {k: getattr(row, k) for k in fields} | {"version": row.version}
+        for key, value in fields.items():
+            setattr(row, key, value)
+        row.checksum = digest
+        row.version += 1
+        report.versioned["session"] += 1
+        record_event(
+            actor,
+            "content.version",
+            "course_session",
+            m.id,
+            before=before,
+            after={**fields, "version": row.version},
+        )
+    else:
+        report.unchanged["session"] += 1
+    return row
+
+
+def _upsert_version(
+    model: type[T], key: str, source: dict[str, Any], actor: Actor, report: SyncReport, build: Callable[[], T]
+) -> None:
+    kind = model.__tablename__.removeprefix("imh_")
+    digest = checksum(source)
+    current = db.session.scalar(select(model).where(model.key == key, model.is_current.is_(True)))
+    if current is not None and current.checksum == digest:
+        report.unchanged[kind] += 1
+        return
+    latest = db.session.scalar(
+        select(model.version).where(model.key == key).order_by(model.version.desc()).limit(1)
+    )
+    row = build()
+    row.key, row.checksum, row.version, row.is_current = key, digest, (latest or 0) + 1, True
+    if current is not None:
+        current.is_current = False
+        row.is_published = current.is_published
+    db.session.add(row)
+    db.session.flush()
+    action = "content.create" if latest is None else "content.version"
+    (report.created if latest is None else report.versioned)[kind] += 1
+    record_event(
+        actor,
+        action,
+        kind,
+        key,
+        before=None if current is None else {"version": current.version, "checksum": current.checksum},
+        after={"version": row.version, "checksum": digest},
+    )
+
+
+def _retire_missing(model: type[T], keep: Iterable[str], actor: Actor, report: SyncReport) -> None:
+    kind = model.__tablename__.removeprefix("imh_")
+    keep = set(keep)
+    for row in db.session.scalars(select(model).where(model.is_current.is_(True))):
+        if row.key not in keep:
+            row.is_current = False
+            report.retired[kind] += 1
+            record_event(
+                actor,
+                "content.retire",
+                kind,
+                row.key,
+                before={"version": row.version, "is_current": True},
+                after={"version": row.version, "is_current": False},
+            )
+
+
+def _new_reading(reading: Any, position: int, session: CourseSession) -> Reading:
+    meta = reading.meta
+    return Reading(
+        session_id=session.id,
+        position=position,
+        title=meta.title,
+        estimated_minutes=meta.estimated_minutes,
+        citation=meta.citation.model_dump(mode="json"),
+        key_concepts=list(meta.key_concepts),
+        guiding_questions=list(meta.guiding_questions),
+        body_md=reading.body,
+        body_html=_render(reading.body),
+    )
+
+
+def _new_exercise(spec: ExerciseSpec, position: int, session: CourseSession) -> Exercise:
+    return Exercise(
+        session_id=session.id,
+        position=position,
+        title=spec.title,
+        kind=spec.kind.value,
+        estimated_minutes=spec.estimated_minutes,
+        instructions_md=spec.instructions,
+        instructions_html=_render(spec.instructions),
+    )
+
+
+def _new_quiz(spec: QuizSpec, session: CourseSession) -> Quiz:
+    quiz = Quiz(
+        session_id=session.id,
+        title=spec.title,
+        estimated_minutes=spec.estimated_minutes,
+        pass_mark=spec.pass_mark,
+        max_attempts=spec.max_attempts,
+    )
+    for position, q in enumerate(spec.questions):
+        quiz.questions.append(
+            QuizQuestion(
+                key=q.id,
+                position=position,
+                kind=q.kind.value,
+                prompt_html=render_inline(q.prompt),
+                points=q.points,
+                options=[
+                    {
+                        "id": o.id,
+                        "text": o.text,
+                        "correct": o.correct,
+                        "feedback_html": render_inline(o.feedback),
+                    }
+                    for o in q.options
+                ],
+            )
+        )
+    return quiz

@@ -1,0 +1,31 @@
+"""The module's own settings and their defaults (each overridable as an ``IMH_*`` variable)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+#: The folder that holds ``readings/`` and ``quizzes/`` by default: the project root, resolved
+#: from this file, never from the working directory.
+DEFAULT_CONTENT_ROOT = str(Path(__file__).resolve().parent.parent)
+
+DEFAULTS: dict[str, Any] = {
+    "IMH_URL_PREFIX": "",
+    "IMH_CONTENT_ROOT": DEFAULT_CONTENT_ROOT,
+    "IMH_PROVIDER_NAME": "Society for the Protection and Care of Children (SPCC)",
+    "IMH_TIMEZONE": "America/New_York",
+    # Credit engine (DOMAIN.md defaults)
+    "IMH_CREDIT_MODE": "increments",
+    "IMH_MINUTES_PER_CE_HOUR": 60,
+    "IMH_CREDIT_INCREMENT_MINUTES": 15,
+    "IMH_CREDIT_GRACE_MINUTES": 0,
+    "IMH_COMPLETION_MIN_MEETINGS": 10,
+    # Demo data
+    "IMH_DEMO_PASSWORD": "demo-password-2026",
+}
+
+
+def apply_defaults(config: dict[str, Any]) -> None:
+    """Fill in every module setting the host did not set."""
+    for key, value in DEFAULTS.items():
+        config.setdefault(key, value)

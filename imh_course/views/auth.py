@@ -1,0 +1,77 @@
+"""Sign-in and sign-out."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from ..access import login_required_view, public
+from ..auth import hash_password, needs_rehash, verify_password
+from ..extensions import db, limiter
+from ..forms import LoginForm, LogoutForm
+from ..models.accounts import User
+from ..roles import Permission
+from . import bp
+from .helpers import is_safe_next
+
+log = logging.getLogger("imh_course.security")
+
+GENERIC_FAILURE = "That email and password do not match an account. Please try again."
+
+
+def home_for(user: User) -> str:
+    """Where a person lands after signing in."""
+    if user.can(Permission.LEARN) and not (
+        user.can(Permission.TAKE_ATTENDANCE) or user.can(Permission.MANAGE_OFFERINGS)
+    ):
+        return url_for("imh.learner_home")
+    if user.can(Permission.TAKE_ATTENDANCE) or user.can(Permission.MANAGE_OFFERINGS):
+        return url_for("imh.staff_home")
+    return url_for("imh.course_page")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+@public
+def login():
+    """Sign in with email and password; one generic message for every failure."""
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        email = (form.email.data or "").strip().lower()
+        user = db.session.scalar(select(User).where(User.email == email))
+        ok = verify_password(user.password_hash if user else None, form.password.data or "")
+        if user is None or not ok or not user.is_enabled:
+            log.warning("sign-in failed from %s", request.remote_addr)
+            flash(GENERIC_FAILURE, "error")
+            return render_template("imh_course/login.html", form=form), 200
+        if needs_rehash(user.password_hash or ""):
+            user.password_hash = hash_password(form.password.data or "")
+            db.session.commit()
+        session.clear()  # a fresh session on sign-in (no fixation)
+        login_user(user)
+        log.info("sign-in succeeded for user %s", user.id)
+        target = form.next.data if is_safe_next(form.next.data) else home_for(user)
+        return redirect(target)
+    status = 400 if request.method == "POST" else 200
+    return render_template("imh_course/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required_view
+def logout():
+    """Sign out everywhere: the session token rotates, so a copied cookie stops working."""
+    form = LogoutForm()
+    if not form.validate_on_submit():
+        return redirect(home_for(current_user))
+    user = db.session.get(User, current_user.id)
+    user.rotate_session_token()
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("imh.login"))

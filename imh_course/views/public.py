@@ -1,0 +1,38 @@
+"""Pages anyone may open: the public course page."""
+
+from __future__ import annotations
+
+from flask import render_template
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..access import public
+from ..extensions import db
+from ..models.curriculum import Course
+from ..models.offerings import InstructorAssignment, Meeting, Offering
+from ..models.types import utcnow
+from . import bp
+
+
+@bp.route("/")
+@public
+def course_page():
+    """The course description, hours, cost and upcoming offerings, from the content files."""
+    course = db.session.scalar(select(Course).order_by(Course.id).limit(1))
+    offerings = []
+    if course is not None:
+        now = utcnow()
+        offerings = [
+            o
+            for o in db.session.scalars(
+                select(Offering)
+                .where(Offering.course_id == course.id)
+                .options(
+                    selectinload(Offering.meetings).selectinload(Meeting.session),
+                    selectinload(Offering.instructors).selectinload(InstructorAssignment.user),
+                )
+                .order_by(Offering.year, Offering.id)
+            )
+            if o.meetings and o.meetings[-1].end_dt >= now
+        ]
+    return render_template("imh_course/course_page.html", course=course, offerings=offerings)
