@@ -79,7 +79,7 @@ class ExerciseSpec(_Strict):
 
     id: StableId
     title: ShortText
-    kind: ExerciseKind
+    kind: Annotated[ExerciseKind, Field(strict=False)]  # YAML gives a string; the enum checks it
     estimated_minutes: Minutes
     instructions: LongText
 
@@ -135,7 +135,7 @@ class OptionSpec(_Strict):
 
 class QuestionSpec(_Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,40}$")]
-    kind: QuestionKind
+    kind: Annotated[QuestionKind, Field(strict=False)]
     prompt: Annotated[str, Field(min_length=1, max_length=2_000)]
     options: list[OptionSpec] = Field(min_length=2, max_length=8)
     points: int = Field(default=1, ge=1, le=10)
