@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from .database import begin_write
 from .extensions import db
 from .roles import Role
 
@@ -61,6 +62,7 @@ def content_sync() -> None:
         click.echo(f"{len(exc.problems)} problem(s) found; the database was not changed.", err=True)
         sys.exit(1)
     try:
+        begin_write()
         with click.progressbar(
             length=len(catalog.sessions), label="Syncing sessions", file=sys.stderr
         ) as bar:
@@ -89,6 +91,7 @@ def user_create(email: str, full_name: str, roles: tuple[str, ...], password: st
     from .operations.audit import Actor
 
     try:
+        begin_write()
         created = create_user(
             Actor.system(),
             email=email,
@@ -111,6 +114,7 @@ def demo() -> None:
 
     cfg = current_app.config
     try:
+        begin_write()
         result = ensure_demo(
             date.today(),
             password=cfg["IMH_DEMO_PASSWORD"],

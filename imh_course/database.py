@@ -1,18 +1,26 @@
 """Engine tuning so exactly-once writes hold on SQLite as they do on PostgreSQL.
 
-SQLite: WAL for concurrent readers, a busy timeout so writers queue instead of failing, foreign
-keys on, and every transaction opened with ``BEGIN IMMEDIATE`` so a check-then-insert cannot
-interleave with another writer (pysqlite's own deferred BEGIN lets both threads read first).
+SQLite: WAL so readers never block the writer, a busy timeout so writers queue instead of failing,
+foreign keys on, and write transactions opened with ``BEGIN IMMEDIATE``: the write lock is taken
+up front, so a check-then-insert cannot interleave with another writer (pysqlite's deferred BEGIN
+lets both threads read first). A request that writes (POST, PUT, PATCH, DELETE) begins IMMEDIATE;
+a GET begins a plain deferred transaction so pages keep reading in parallel. Code outside a
+request (CLI, tests) asks for the write lock with :func:`begin_write`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .extensions import db
+
 _CONFIGURED = "imh_configured"
+IMMEDIATE_OPTION = "imh_immediate"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def configure_engine(engine: Engine) -> None:
@@ -22,7 +30,7 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # let SQLAlchemy's begin event issue BEGIN
+        dbapi_conn.isolation_level = None  # let the begin event below issue BEGIN
         cursor = dbapi_conn.cursor()
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -32,4 +40,13 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        immediate = conn.get_execution_options().get(IMMEDIATE_OPTION)
+        if immediate is None:
+            immediate = has_request_context() and request.method not in SAFE_METHODS
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_write() -> None:
+    """Start the session's transaction holding SQLite's write lock (no-op elsewhere and if begun)."""
+    if not db.session().in_transaction():
+        db.session.connection(execution_options={IMMEDIATE_OPTION: True})

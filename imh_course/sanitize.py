@@ -74,13 +74,14 @@ ALLOWED_CSS_PROPERTIES: frozenset[str] = frozenset(
     {"color", "background-color", "text-align", "font-weight", "font-style"}
 )
 
-#: Elements removed together with everything inside them: their content is code, raw text,
-#: a nested document, form widgets, or foreign (SVG/MathML) markup, never course prose.
+#: Elements removed together with everything inside them: their content is code, raw text, a nested
+#: document, a form (a phishing surface; html5lib also turns obsolete <isindex> into one), or
+#: foreign SVG/MathML markup, never course prose.
 CONTENT_DROPPING_TAGS: frozenset[str] = frozenset(
     {
         "script", "style", "template", "noscript", "noembed", "noframes", "xmp", "plaintext",
         "iframe", "frame", "frameset", "object", "embed", "applet", "param",
-        "textarea", "select", "option", "datalist", "title", "head", "svg", "math",
+        "form", "textarea", "select", "option", "datalist", "title", "head", "svg", "math",
     }
 )  # fmt: skip
 

@@ -57,9 +57,13 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
 def _truncate_postgres(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
-        tables = conn.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename LIKE 'imh_%'")
-        ).scalars().all()
+        tables = (
+            conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename LIKE 'imh_%'")
+            )
+            .scalars()
+            .all()
+        )
         if tables:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     engine.dispose()
@@ -131,8 +135,16 @@ def demo(app: Flask, content) -> Demo:  # noqa: ARG001
 
     result = ensure_demo(date.today(), password=TEST_PASSWORD, provider="Test Provider")
     db.session.commit()
-    ids = {email: find_user(email).id for email in (
-        "coordinator@example.org", "instructor@example.org", "lcsw@example.org", "lmhc@example.org", "nurse@example.org")}
+    ids = {
+        email: find_user(email).id
+        for email in (
+            "coordinator@example.org",
+            "instructor@example.org",
+            "lcsw@example.org",
+            "lmhc@example.org",
+            "nurse@example.org",
+        )
+    }
     return Demo(
         offering_id=result.offering.id,
         coordinator_id=ids["coordinator@example.org"],
@@ -152,17 +164,33 @@ def make_user(app: Flask) -> Callable[..., object]:
 
     counter = {"n": 0}
 
-    def factory(role: Role | str = Role.LEARNER, *, email: str | None = None, full_name: str | None = None,
-                roles: list[Role] | None = None, license_type: str | None = None,
-                license_number: str | None = None, password: str = TEST_PASSWORD):
+    def factory(
+        role: Role | str = Role.LEARNER,
+        *,
+        email: str | None = None,
+        full_name: str | None = None,
+        roles: list[Role] | None = None,
+        license_type: str | None = None,
+        license_number: str | None = None,
+        password: str = TEST_PASSWORD,
+    ):
         counter["n"] += 1
         n = counter["n"]
         role_list = roles or [Role(role)]
         name = full_name or f"Person {n}"
-        profile = (ProfileData(certificate_name=name, license_type=license_type, license_number=license_number)
-                   if Role.LEARNER in role_list else None)
-        user = create_user(Actor.system(), email=email or f"person{n}@example.org", full_name=name,
-                           roles=role_list, password=password, profile=profile)
+        profile = (
+            ProfileData(certificate_name=name, license_type=license_type, license_number=license_number)
+            if Role.LEARNER in role_list
+            else None
+        )
+        user = create_user(
+            Actor.system(),
+            email=email or f"person{n}@example.org",
+            full_name=name,
+            roles=role_list,
+            password=password,
+            profile=profile,
+        )
         db.session.commit()
         return user
 

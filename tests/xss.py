@@ -1,6 +1,7 @@
 """Shared XSS test helpers: the payload corpus and a parser-based checker for sanitised HTML.
 
-Import as ``from tests.xss import load_xss_corpus, unsafe_markup``. The checker parses the HTML with
+Import as ``from tests.xss import load_xss_corpus, unsafe_markup`` (``parse_elements`` lists start
+tags with their attributes, for assertions about structure). The checker parses the HTML with
 the standard library's ``html.parser`` and inspects tags and attributes rather than grepping, so an
 escaped ``&lt;script&gt;`` in text is not a finding while a real ``<script>`` element is.
 """
@@ -113,6 +114,23 @@ class _Inspector(HTMLParser):
 
     def handle_comment(self, data: str) -> None:
         self.findings.append(f"comment <!--{data[:40]}-->")
+
+
+class _ElementCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, dict(attrs)))
+
+
+def parse_elements(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    """Start tags of ``html`` in document order, each with its (decoded) attributes."""
+    collector = _ElementCollector()
+    collector.feed(html)
+    collector.close()
+    return collector.elements
 
 
 def unsafe_markup(html: str) -> list[str]:

@@ -23,7 +23,12 @@ def test_every_module_route_has_an_access_rule(app):
 
 def test_anonymous_is_sent_to_sign_in(client, demo):
     """Signed-out visitors are redirected to sign in from every non-public page."""
-    for url in ["/learn", f"/learn/offerings/{demo.offering_id}", "/staff", f"/staff/offerings/{demo.offering_id}"]:
+    for url in [
+        "/learn",
+        f"/learn/offerings/{demo.offering_id}",
+        "/staff",
+        f"/staff/offerings/{demo.offering_id}",
+    ]:
         response = client.get(url)
         assert response.status_code == 302, url
         assert "/login" in response.headers["Location"]

@@ -18,7 +18,9 @@ def test_sign_in_lands_a_learner_on_their_learning(client, make_user):
     assert response.headers["Location"] == "/learn"
 
 
-@pytest.mark.parametrize("email,password", [("ada@example.org", "wrong-password-123"), ("nobody@example.org", TEST_PASSWORD)])
+@pytest.mark.parametrize(
+    "email,password", [("ada@example.org", "wrong-password-123"), ("nobody@example.org", TEST_PASSWORD)]
+)
 def test_failed_sign_in_is_generic_and_creates_no_session(client, make_user, email, password):
     """Wrong password and unknown email get the same message, and no session is created."""
     make_user(Role.LEARNER, email="ada@example.org")
@@ -51,19 +53,32 @@ def test_sign_out_invalidates_a_copied_cookie(app, make_user, login, client):
 def test_next_redirect_stays_on_this_site(client, make_user):
     """After sign-in, ?next= is followed only to a path on this site."""
     make_user(Role.LEARNER, email="ada@example.org")
-    ok = client.post("/login", data={"email": "ada@example.org", "password": TEST_PASSWORD, "next": "/learn?x=1"})
+    ok = client.post(
+        "/login", data={"email": "ada@example.org", "password": TEST_PASSWORD, "next": "/learn?x=1"}
+    )
     assert ok.headers["Location"] == "/learn?x=1"
     client.post("/logout")
-    evil = client.post("/login", data={"email": "ada@example.org", "password": TEST_PASSWORD,
-                                       "next": "//evil.example/steal"})
+    evil = client.post(
+        "/login", data={"email": "ada@example.org", "password": TEST_PASSWORD, "next": "//evil.example/steal"}
+    )
     assert evil.headers["Location"] == "/learn"
 
 
-@pytest.mark.parametrize("target,safe", [
-    ("/learn", True), ("/learn?next=//x", True), ("//evil.example", False), ("https://evil.example/", False),
-    ("/\\evil.example", False), ("javascript:alert(1)", False), ("", False), (None, False), ("learn", False),
-    ("/\tevil", False),
-])
+@pytest.mark.parametrize(
+    "target,safe",
+    [
+        ("/learn", True),
+        ("/learn?next=//x", True),
+        ("//evil.example", False),
+        ("https://evil.example/", False),
+        ("/\\evil.example", False),
+        ("javascript:alert(1)", False),
+        ("", False),
+        (None, False),
+        ("learn", False),
+        ("/\tevil", False),
+    ],
+)
 def test_is_safe_next(target, safe):
     """Only same-site absolute paths are accepted as redirect targets."""
     assert is_safe_next(target) is safe

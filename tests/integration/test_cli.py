@@ -75,7 +75,9 @@ def test_changed_reading_becomes_a_new_version(runner, content_copy):
     result = runner.invoke(args=["imh", "content", "sync"])
     assert result.exit_code == 0 and "1 reading" in result.output
     versions = db.session.execute(
-        select(Reading.version, Reading.is_current).where(Reading.key == reading.stem).order_by(Reading.version)
+        select(Reading.version, Reading.is_current)
+        .where(Reading.key == reading.stem)
+        .order_by(Reading.version)
     ).all()
     assert versions == [(1, False), (2, True)]
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "content.version")) is not None
@@ -100,7 +102,9 @@ def test_removed_reading_is_retired_not_deleted(runner, content_copy):
     readings = sorted(folder.glob("*.md"))
     assert len(readings) >= 2, "session 1 ships two readings"
     victim = readings[-1].stem
-    manifest.write_text("\n".join(line for line in manifest.read_text().splitlines() if line.strip() != f"- {victim}"))
+    manifest.write_text(
+        "\n".join(line for line in manifest.read_text().splitlines() if line.strip() != f"- {victim}")
+    )
     readings[-1].unlink()
     result = runner.invoke(args=["imh", "content", "sync"])
     assert result.exit_code == 0, result.output
@@ -128,14 +132,55 @@ def test_demo_before_content_explains_what_to_do(runner):
 
 def test_user_create(runner):
     """`flask imh user create` makes an account with several roles; a short password is refused."""
-    ok = runner.invoke(args=["imh", "user", "create", "--email", "Pat@Example.org", "--name", "Pat Doe",
-                             "--role", "instructor", "--role", "learner", "--password", "long-enough-secret"])
+    ok = runner.invoke(
+        args=[
+            "imh",
+            "user",
+            "create",
+            "--email",
+            "Pat@Example.org",
+            "--name",
+            "Pat Doe",
+            "--role",
+            "instructor",
+            "--role",
+            "learner",
+            "--password",
+            "long-enough-secret",
+        ]
+    )
     assert ok.exit_code == 0, ok.output
     user = db.session.scalar(select(User).where(User.email == "pat@example.org"))
     assert {r.role.value for r in user.roles} == {"instructor", "learner"}
-    short = runner.invoke(args=["imh", "user", "create", "--email", "x@example.org", "--name", "X",
-                                "--role", "learner", "--password", "short"])
+    short = runner.invoke(
+        args=[
+            "imh",
+            "user",
+            "create",
+            "--email",
+            "x@example.org",
+            "--name",
+            "X",
+            "--role",
+            "learner",
+            "--password",
+            "short",
+        ]
+    )
     assert short.exit_code != 0 and "at least 12" in short.output
-    dup = runner.invoke(args=["imh", "user", "create", "--email", "pat@example.org", "--name", "P",
-                              "--role", "learner", "--password", "long-enough-secret"])
+    dup = runner.invoke(
+        args=[
+            "imh",
+            "user",
+            "create",
+            "--email",
+            "pat@example.org",
+            "--name",
+            "P",
+            "--role",
+            "learner",
+            "--password",
+            "long-enough-secret",
+        ]
+    )
     assert dup.exit_code != 0 and "already exists" in dup.output

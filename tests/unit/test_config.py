@@ -19,8 +19,14 @@ def test_every_setting_has_an_imh_env_name():
 
 @pytest.mark.parametrize(
     ("raw", "default", "expected"),
-    [("yes", False, True), ("0", True, False), ("45", 60, 45), ("1.5", 2.0, 1.5), ("60", timedelta(1), timedelta(seconds=60)),
-     ("abc", "x", "abc")],
+    [
+        ("yes", False, True),
+        ("0", True, False),
+        ("45", 60, 45),
+        ("1.5", 2.0, 1.5),
+        ("60", timedelta(1), timedelta(seconds=60)),
+        ("abc", "x", "abc"),
+    ],
 )
 def test_env_strings_take_the_type_of_the_default(raw, default, expected):
     """An environment string becomes the type of the setting it overrides."""

@@ -35,7 +35,9 @@ def test_the_shipped_content_loads(content_root):
 def test_every_problem_is_reported_with_file_and_field(content_root):
     """Several mistakes in several files are all reported at once, each with its path and field."""
     manifest = content_root / "readings/session-02/session.yaml"
-    manifest.write_text(manifest.read_text().replace("face_to_face_minutes: 90", "face_to_face_minutes: '90'"))
+    manifest.write_text(
+        manifest.read_text().replace("face_to_face_minutes: 90", "face_to_face_minutes: '90'")
+    )
     quiz = next((content_root / "quizzes").glob("*.yaml"))
     quiz.write_text(quiz.read_text() + "\nsurprise_key: 1\n")
     found = problems_of(content_root)
@@ -63,7 +65,9 @@ def test_reading_without_front_matter(content_root):
     """A reading must start with YAML front matter."""
     reading = next((content_root / "readings/session-01").glob("*.md"))
     reading.write_text("# Just a heading\n")
-    assert any(p.startswith(f"readings/session-01/{reading.name}: front matter") for p in problems_of(content_root))
+    assert any(
+        p.startswith(f"readings/session-01/{reading.name}: front matter") for p in problems_of(content_root)
+    )
 
 
 def test_unlisted_and_missing_readings(content_root):
