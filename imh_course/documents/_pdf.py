@@ -59,13 +59,15 @@ def printable(text: str) -> str:
     return "".join(ch if ord(ch) in supported else REPLACEMENT for ch in text)
 
 
-def new_pdf(*, orientation: str, title: str, author: str, subject: str, created: date) -> FPDF:
+def new_pdf(
+    *, orientation: str, title: str, author: str, subject: str, created: date, cls: type[FPDF] = FPDF
+) -> FPDF:
     """A Letter-size FPDF with the DejaVu faces registered and reproducible metadata.
 
     The creation date is the document's own date (issue or generation day, midnight UTC), so the
     same input renders the same bytes.
     """
-    pdf = FPDF(orientation=orientation, unit="mm", format="Letter")
+    pdf = cls(orientation=orientation, unit="mm", format="Letter")
     for style, path in FONT_FILES.items():
         pdf.add_font(FAMILY, style, path)
     pdf.set_title(printable(title))

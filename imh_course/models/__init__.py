@@ -1,8 +1,9 @@
 """All tables, one module per aggregate; importing this registers them with the metadata."""
 
 from .accounts import LearnerProfile, User, UserRole
-from .attendance import AttendanceMethod, AttendanceRecord
+from .attendance import AttendanceEvidence, AttendanceMethod, AttendanceRecord, CheckInWindow, EvidenceKind
 from .audit import AuditEvent
+from .certificates import Attestation, Certificate, CertificateStatus, EvaluationAnswer, EvaluationReceipt
 from .curriculum import Course, CourseSession, Exercise, Quiz, QuizQuestion, Reading
 from .offerings import (
     BoardApproval,
@@ -15,8 +16,30 @@ from .offerings import (
     Offering,
     Term,
 )
+from .progress import (
+    ExerciseResponse,
+    ExerciseResponseRevision,
+    ReadingCompletion,
+    ResponseFeedback,
+    ResponseStatus,
+)
+from .quizzes import QuizAttempt
 
 __all__ = [
+    "Attestation",
+    "AttendanceEvidence",
+    "Certificate",
+    "CertificateStatus",
+    "CheckInWindow",
+    "EvaluationAnswer",
+    "EvaluationReceipt",
+    "EvidenceKind",
+    "ExerciseResponse",
+    "ExerciseResponseRevision",
+    "QuizAttempt",
+    "ReadingCompletion",
+    "ResponseFeedback",
+    "ResponseStatus",
     "AttendanceMethod",
     "AttendanceRecord",
     "AuditEvent",

@@ -51,3 +51,59 @@ class AttendanceRecord(db.Model):
 
     def __repr__(self) -> str:
         return f"<AttendanceRecord m{self.meeting_id} u{self.user_id} {self.status}>"
+
+
+class EvidenceKind(StrEnum):
+    SIGN_IN = "sign_in"
+    SIGN_OUT = "sign_out"
+    MARK = "mark"  # an instructor's mark
+    CORRECTION = "correction"  # a later change, with a reason in the audit trail
+
+
+class AttendanceEvidence(db.Model):
+    """Append-only evidence behind an attendance record: how, when, with which code, from where."""
+
+    __tablename__ = "imh_attendance_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("imh_attendance.id"), nullable=False, index=True)
+    kind: Mapped[EvidenceKind] = mapped_column(enum_column(EvidenceKind), nullable=False)
+    method: Mapped[AttendanceMethod] = mapped_column(enum_column(AttendanceMethod), nullable=False)
+    #: server time of the event (UTC)
+    at_dt: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: the check-in code entered, for self check-in
+    code_used: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    ip_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: who acted (the learner for self check-in)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("imh_user.id"), nullable=True)
+
+    record: Mapped[AttendanceRecord] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<AttendanceEvidence {self.record_id} {self.kind}>"
+
+
+class CheckInWindow(db.Model):
+    """Self check-in for one meeting: open while ``closed_dt`` is NULL; codes derive from ``secret``."""
+
+    __tablename__ = "imh_checkin_window"
+    __table_args__ = (UniqueConstraint("meeting_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("imh_meeting.id"), nullable=False)
+    #: random key from which the rotating short codes are derived (never shown)
+    secret: Mapped[str] = mapped_column(String(64), nullable=False)
+    #: when check-in was (last) opened (UTC)
+    opened_dt: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: when it was closed; NULL while open
+    closed_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("imh_user.id"), nullable=True)
+
+    meeting: Mapped[Meeting] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_dt is None
+
+    def __repr__(self) -> str:
+        return f"<CheckInWindow m{self.meeting_id} {'open' if self.is_open else 'closed'}>"
