@@ -12,7 +12,7 @@ bp = Blueprint(
     static_url_path="/imh-static",
 )
 
-from . import auth, learner, public, staff  # noqa: E402,F401  (routes register on bp)
+from . import attendance, auth, authoring, certificates, learner, public, staff  # noqa: E402,F401
 
 
 def create_blueprint() -> Blueprint:

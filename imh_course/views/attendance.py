@@ -1,0 +1,1 @@
+"""(placeholder: routes are added by the attendance work)."""
