@@ -3,8 +3,24 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Email, Length
+from flask_wtf.form import _Auto
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .rules.licenses import LICENSE_TYPES, validate_license_number
 
 
 def strip_text(value: str | None) -> str | None:
@@ -24,3 +40,79 @@ class LoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     submit = SubmitField("Sign out")
+
+
+class MarkCompleteForm(FlaskForm):
+    submit = SubmitField("Mark as read")
+
+
+class ExerciseResponseForm(FlaskForm):
+    body = TextAreaField(
+        "Your response",
+        validators=[Length(max=20_000, message="Please keep your response under 20,000 characters.")],
+    )
+    share = BooleanField("Share this response with my instructor")
+    save_draft = SubmitField("Save draft")
+    submit_response = SubmitField("Submit")
+
+
+class ProfileForm(FlaskForm):
+    certificate_name = StringField(
+        "Name as it must appear on certificates",
+        validators=[DataRequired(), Length(max=200)],
+        filters=[strip_text],
+    )
+    discipline = StringField(
+        "Discipline or profession", validators=[Optional(), Length(max=120)], filters=[strip_text]
+    )
+    license_type = SelectField(
+        "License type", choices=[SelectChoice("", "— choose —")] + [SelectChoice(t, t) for t in LICENSE_TYPES]
+    )
+    license_number = StringField(
+        "License number", validators=[Optional(), Length(max=40)], filters=[strip_text]
+    )
+    license_state = StringField(
+        "License state (two letters)",
+        validators=[Optional(), Regexp(r"^[A-Za-z]{2}$", message="Use the two-letter state code, e.g. NY.")],
+        filters=[strip_text],
+    )
+    submit = SubmitField("Save profile")
+
+    def validate_license_number(self, field: StringField) -> None:
+        license_type = self.license_type.data or "None"
+        problem = validate_license_number(license_type, field.data or "")
+        if problem:
+            raise ValidationError(problem)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A group of checkboxes (select all that apply)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class QuizFormBase(FlaskForm):
+    attempt_no = HiddenField()
+    quiz_version = HiddenField()
+    submit = SubmitField("Submit answers")
+
+
+def build_quiz_form(questions: list, *, formdata: object = _Auto) -> QuizFormBase:
+    """A form for one quiz version: one radio group or checkbox group per question.
+
+    Only option ids and texts reach the browser; whether an option is correct never does.
+    """
+
+    class QuizForm(QuizFormBase):
+        pass
+
+    for question in questions:
+        choices = [SelectChoice(o["id"], o["text"]) for o in question.options]
+        message = "Please answer this question."
+        if question.kind == "multiple":
+            field = MultiCheckboxField(choices=choices, validators=[DataRequired(message=message)])
+        else:
+            field = RadioField(choices=choices, validators=[InputRequired(message=message)])
+        setattr(QuizForm, f"q_{question.key}", field)
+    return QuizForm() if formdata is _Auto else QuizForm(formdata=formdata)

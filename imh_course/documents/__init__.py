@@ -1,8 +1,8 @@
 """Documents the course hands out: certificates, the endorsement training log, calendars, exports.
 
 Pure rendering: plain frozen dataclasses in, ``bytes``/``str`` (or iterators of them) out. Nothing
-here imports Flask or SQLAlchemy or reads the clock implicitly where output must be reproducible,
-so views, CLI commands and tests render identical documents from identical facts. PDFs embed the
+here imports Flask or SQLAlchemy, so views, CLI commands and tests share one implementation, and
+PDFs take every date from their facts, so identical facts render identical bytes. PDFs embed the
 DejaVu Sans font shipped in ``fonts/`` (Latin, Greek, Cyrillic, Vietnamese; not CJK — see
 ``_pdf``).
 """

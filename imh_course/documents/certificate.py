@@ -95,6 +95,13 @@ class CertificateFacts:
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 raise ValueError(f"{name} must be a non-empty string")
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, str) and not isinstance(value, CertificateKind):
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError as exc:  # lone surrogates: the digest could not be computed
+                    raise ValueError(f"{field.name} is not valid Unicode text") from exc
         for name in _DATE_FIELDS:
             if type(getattr(self, name)) is not date:
                 raise ValueError(f"{name} must be a datetime.date (not a datetime)")
@@ -187,9 +194,8 @@ def _frame(pdf: FPDF) -> None:
         pdf.rect(x - 1.5, y - 1.5, 3, 3, style="F")
 
 
-def _centered(pdf: FPDF, y: float, block: _Block) -> float:
-    """Draw ``block`` centred from ``y``; return the y after it (including its gap)."""
-    size, lines = fit_lines(
+def _fit(pdf: FPDF, block: _Block) -> tuple[float, list[str]]:
+    return fit_lines(
         pdf,
         block.text,
         width=block.width,
@@ -198,6 +204,16 @@ def _centered(pdf: FPDF, y: float, block: _Block) -> float:
         min_size=block.min_size,
         max_lines=block.max_lines,
     )
+
+
+def _measure(pdf: FPDF, block: _Block) -> float:
+    size, lines = _fit(pdf, block)
+    return len(lines) * line_height(size) + block.gap_after
+
+
+def _centered(pdf: FPDF, y: float, block: _Block) -> float:
+    """Draw ``block`` centred from ``y``; return the y after it (including its gap)."""
+    size, lines = _fit(pdf, block)
     pdf.set_text_color(*block.color)
     height = line_height(size)
     x = CONTENT_X + (CONTENT_W - block.width) / 2
@@ -206,19 +222,6 @@ def _centered(pdf: FPDF, y: float, block: _Block) -> float:
         pdf.cell(block.width, height, line, align="C")
         y += height
     return y + block.gap_after
-
-
-def _measure(pdf: FPDF, block: _Block) -> float:
-    size, lines = fit_lines(
-        pdf,
-        block.text,
-        width=block.width,
-        style=block.style,
-        size=block.size,
-        min_size=block.min_size,
-        max_lines=block.max_lines,
-    )
-    return len(lines) * line_height(size) + block.gap_after
 
 
 def _scaled(blocks: list[_Block], scale: float) -> list[_Block]:
@@ -342,15 +345,15 @@ def render_certificate_pdf(facts: CertificateFacts) -> bytes:
     pdf.add_page()
     _frame(pdf)
 
-    provider = _Block(facts.provider_name.upper(), "B", size=11, min_size=7, color=GREY, gap_after=2)
+    provider = _Block(facts.provider_name, "B", size=12, min_size=7, color=GREY, gap_after=2)
     y = _centered(pdf, 18, provider)
     y = _centered(pdf, y, _Block(title, "B", size=30, min_size=20, color=NAVY, gap_after=2))
     pdf.set_draw_color(*GOLD)
     pdf.set_line_width(0.6)
     pdf.line(PAGE_W / 2 - 40, y, PAGE_W / 2 + 40, y)
 
-    # Each block's height is bounded by max_lines x its size, so shrinking everything together
-    # always reaches a fit (at 0.5 even the worst case takes ~90 of the ~105 mm available).
+    # Each block's height is at most max_lines x line height at its (scaled) size, so shrinking
+    # everything together always reaches a fit: at 0.5 the worst case needs ~80 of the ~115 mm.
     top = y + 4
     for scale in (1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.5):
         blocks = _scaled(_body_blocks(facts), scale)

@@ -12,7 +12,17 @@ bp = Blueprint(
     static_url_path="/imh-static",
 )
 
-from . import attendance, auth, authoring, certificates, learner, public, staff  # noqa: E402,F401
+from . import (  # noqa: E402,F401  (routes register on bp)
+    attendance,
+    auth,
+    authoring,
+    certificates,
+    learner,
+    learner_work,
+    profile,
+    public,
+    staff,
+)
 
 
 def create_blueprint() -> Blueprint:

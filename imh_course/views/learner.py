@@ -1,19 +1,20 @@
-"""The learner's pages: their offerings, the 11 sessions, a session's readings and exercises."""
+"""The learner's overview pages: offerings, dashboard, session page, transcript and calendar."""
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, url_for
+from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..access import can_study, require_permission
+from ..access import require_permission
+from ..documents.calendar import CalendarEvent, offering_ics
 from ..extensions import db
-from ..models.curriculum import CourseSession, Exercise, Quiz, Reading
-from ..models.offerings import Enrolment, Meeting, Offering
+from ..forms import MarkCompleteForm
+from ..models.offerings import FORMAT_LABELS, Enrolment, EnrolmentStatus, Meeting
 from ..roles import Permission
 from . import bp
-from .helpers import get_or_404
+from .learner_common import my_ledger, studied_offering
 
 
 @bp.route("/learn")
@@ -31,58 +32,87 @@ def learner_home():
     return render_template("imh_course/learner/home.html", enrolments=enrolments)
 
 
-def _studied_offering(offering_id: int) -> Offering:
-    """Load the offering or 404; a learner not enrolled in it gets 404 too (no existence leak)."""
-    offering = get_or_404(Offering, offering_id)
-    if not can_study(current_user, offering):
-        abort(404)
-    return offering
-
-
 @bp.route("/learn/offerings/<int:offering_id>")
 @require_permission(Permission.LEARN)
 def offering_dashboard(offering_id: int):
-    """The 11 sessions in order, each with its meeting date and time."""
-    offering = _studied_offering(offering_id)
-    meetings = db.session.scalars(
-        select(Meeting)
-        .where(Meeting.offering_id == offering.id)
-        .options(selectinload(Meeting.session))
-        .join(CourseSession, Meeting.session_id == CourseSession.id)
-        .order_by(CourseSession.number)
-    ).all()
-    return render_template("imh_course/learner/dashboard.html", offering=offering, meetings=meetings)
+    """The 11 sessions with their status, both ledgers as separate progress bars, what is due next."""
+    offering, enrolment = studied_offering(offering_id)
+    ledger = my_ledger(offering)
+    return render_template(
+        "imh_course/learner/dashboard.html",
+        offering=offering,
+        enrolment=enrolment,
+        ledger=ledger,
+        next_up=ledger.next_session(),
+        read_only=enrolment.status is EnrolmentStatus.WITHDRAWN,
+        format_label=FORMAT_LABELS[offering.format],
+    )
 
 
 @bp.route("/learn/offerings/<int:offering_id>/sessions/<int:number>")
 @require_permission(Permission.LEARN)
 def session_page(offering_id: int, number: int):
-    """Objectives, readings, exercises and the quiz of one session."""
-    offering = _studied_offering(offering_id)
-    session = db.session.scalar(
-        select(CourseSession).where(
-            CourseSession.course_id == offering.course_id, CourseSession.number == number
-        )
-    )
-    if session is None:
+    """Objectives, readings (with one-click completion), exercises and the quiz of one session."""
+    offering, enrolment = studied_offering(offering_id)
+    ledger = my_ledger(offering)
+    row = next((s for s in ledger.sessions if s.session.number == number), None)
+    if row is None:
         abort(404)
-    meeting = db.session.scalar(
-        select(Meeting).where(Meeting.offering_id == offering.id, Meeting.session_id == session.id)
-    )
-
-    def current(model):  # noqa: ANN001, ANN202
-        return db.session.scalars(
-            select(model)
-            .where(model.session_id == session.id, model.is_current.is_(True), model.is_published.is_(True))
-            .order_by(model.position)
-        ).all()
-
     return render_template(
         "imh_course/learner/session.html",
         offering=offering,
-        session=session,
-        meeting=meeting,
-        readings=current(Reading),
-        exercises=current(Exercise),
-        quizzes=current(Quiz),
+        row=row,
+        session=row.session,
+        meeting=row.meeting,
+        complete_form=MarkCompleteForm(),
+        read_only=enrolment.status is EnrolmentStatus.WITHDRAWN,
+    )
+
+
+@bp.route("/learn/offerings/<int:offering_id>/transcript")
+@require_permission(Permission.LEARN)
+def transcript(offering_id: int):
+    """Both ledgers session by session with totals; printable."""
+    offering, _enrolment = studied_offering(offering_id)
+    return render_template(
+        "imh_course/learner/transcript.html",
+        offering=offering,
+        ledger=my_ledger(offering),
+        format_label=FORMAT_LABELS[offering.format],
+    )
+
+
+@bp.route("/learn/offerings/<int:offering_id>/calendar.ics")
+@require_permission(Permission.LEARN)
+def calendar(offering_id: int):
+    """The offering's meetings as an .ics file (UTC times, the offering's zone named)."""
+    offering, _enrolment = studied_offering(offering_id)
+    meetings = db.session.scalars(
+        select(Meeting)
+        .where(Meeting.offering_id == offering.id)
+        .options(selectinload(Meeting.session))
+        .order_by(Meeting.start_dt)
+    ).all()
+    host = request.host.split(":")[0] or "imh-course"
+    events = [
+        CalendarEvent(
+            uid=f"imh-meeting-{m.id}@{host}",
+            start=m.start_dt,
+            end=m.end_dt,
+            summary=f"{offering.course.title} — Session {m.session.number}: {m.session.title}",
+            location=offering.location or offering.meeting_url,
+            url=offering.meeting_url,
+            description=f"{FORMAT_LABELS[offering.format]} session, {m.length_minutes} minutes. "
+            "Face-to-face time is what counts for CE contact hours.",
+        )
+        for m in meetings
+    ]
+    body = offering_ics(
+        events, calendar_name=f"{offering.course.title} ({offering.label})", tz_name=offering.timezone
+    )
+    filename = f"imh-{offering.term.value}-{offering.year}.ics"
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

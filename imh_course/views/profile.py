@@ -1,0 +1,42 @@
+"""The learner's profile: the name and license printed on certificates."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..access import require_permission
+from ..extensions import db
+from ..forms import ProfileForm
+from ..operations.profile import ProfileData, update_profile
+from ..roles import Permission
+from . import bp
+from .learner_common import learner_actor
+
+
+@bp.route("/learn/profile", methods=["GET", "POST"])
+@require_permission(Permission.LEARN)
+def profile():
+    """Keep the certificate name, discipline and license up to date (validated, never guessed)."""
+    current = current_user.profile
+    form = ProfileForm()
+    if request.method == "GET" and current is not None:
+        form.certificate_name.data = current.certificate_name
+        form.discipline.data = current.discipline
+        form.license_type.data = current.license_type or ""
+        form.license_number.data = current.license_number
+        form.license_state.data = current.license_state
+    if form.validate_on_submit():
+        data = ProfileData(
+            certificate_name=form.certificate_name.data,
+            discipline=form.discipline.data or None,
+            license_type=form.license_type.data or None,
+            license_number=form.license_number.data or None,
+            license_state=(form.license_state.data or "").upper() or None,
+        )
+        changed = update_profile(learner_actor(), current_user, data)
+        db.session.commit()
+        flash("Your profile is saved." if changed else "Nothing changed.", "success")
+        return redirect(url_for("imh.profile"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("imh_course/learner/profile.html", form=form), status
