@@ -27,7 +27,9 @@ def test_twenty_concurrent_submissions_grade_one_attempt(app, demo):
     clients = []
     for _ in range(THREADS):
         c = app.test_client()
-        assert c.post("/login", data={"email": "lcsw@example.org", "password": TEST_PASSWORD}).status_code == 302
+        assert (
+            c.post("/login", data={"email": "lcsw@example.org", "password": TEST_PASSWORD}).status_code == 302
+        )
         clients.append(c)
     db.session.remove()
     barrier = threading.Barrier(THREADS)
@@ -54,9 +56,9 @@ def test_attempt_stays_on_the_version_it_was_taken_on(app, client, demo, login, 
     """After the quiz is edited, an earlier attempt keeps its version, questions and score."""
     login("lcsw@example.org")
     quiz = quiz_for(2)
-    location = client.post(f"/learn/offerings/{demo.offering_id}/quizzes/{quiz.key}", data=quiz_form(quiz, 1)).headers[
-        "Location"
-    ]
+    location = client.post(
+        f"/learn/offerings/{demo.offering_id}/quizzes/{quiz.key}", data=quiz_form(quiz, 1)
+    ).headers["Location"]
     for name in ("readings", "quizzes"):
         shutil.copytree(REPO_ROOT / name, tmp_path / name)
     path = tmp_path / "quizzes/session-02.yaml"
