@@ -64,7 +64,9 @@ def test_learner_journey(page, live_server, demo):
     assert ce_after == ce_before  # independent work never adds CE
     assert ind_after != ind_before
     minutes = reading.estimated_minutes + exercise.estimated_minutes + quiz.estimated_minutes
-    assert ind_after.startswith(f"Independent learning: {minutes // 60}.{(minutes % 60) * 100 // 60:02d} of ~")
+    assert ind_after.startswith(
+        f"Independent learning: {minutes // 60}.{(minutes % 60) * 100 // 60:02d} of ~"
+    )
     page.get_by_role("link", name="Transcript").click()
     assert_accessible(page)
 
