@@ -60,6 +60,9 @@ class IMHCourse:
         if not hasattr(app, "login_manager"):
             login_manager.init_app(app)
         auth.configure_login(login_manager)
+        # Load the user afresh for every request, even when a caller (a test, a CLI command)
+        # keeps one app context alive across requests: a rotated session token must bite at once.
+        app.before_request(auth.forget_cached_user)
         # The limiter must run before CSRF so token-less floods are counted (LIBRARY-NOTES 1.4).
         if "limiter" not in app.extensions:
             limiter.init_app(app)

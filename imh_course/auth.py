@@ -10,7 +10,7 @@ import contextlib
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, g
 from flask_login import LoginManager
 
 from .extensions import db
@@ -50,6 +50,10 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 
 def needs_rehash(stored_hash: str) -> bool:
     return _hasher().check_needs_rehash(stored_hash)
+
+
+def forget_cached_user() -> None:
+    g.pop("_login_user", None)
 
 
 def configure_login(manager: LoginManager) -> None:

@@ -116,3 +116,16 @@ def build_quiz_form(questions: list, *, formdata: object = _Auto) -> QuizFormBas
             field = RadioField(choices=choices, validators=[InputRequired(message=message)])
         setattr(QuizForm, f"q_{question.key}", field)
     return QuizForm() if formdata is _Auto else QuizForm(formdata=formdata)
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=12, max=1024, message="Use at least 12 characters.")],
+    )
+    confirm = PasswordField("Repeat the new password", validators=[DataRequired()])
+    submit = SubmitField("Set password")
+
+    def validate_confirm(self, field: PasswordField) -> None:
+        if field.data != self.password.data:
+            raise ValidationError("The two passwords do not match.")

@@ -1,6 +1,6 @@
 """All tables, one module per aggregate; importing this registers them with the metadata."""
 
-from .accounts import LearnerProfile, User, UserRole
+from .accounts import AccountToken, LearnerProfile, TokenPurpose, User, UserRole
 from .attendance import AttendanceEvidence, AttendanceMethod, AttendanceRecord, CheckInWindow, EvidenceKind
 from .audit import AuditEvent
 from .certificates import Attestation, Certificate, CertificateStatus, EvaluationAnswer, EvaluationReceipt
@@ -26,6 +26,8 @@ from .progress import (
 from .quizzes import QuizAttempt
 
 __all__ = [
+    "AccountToken",
+    "TokenPurpose",
     "Attestation",
     "AttendanceEvidence",
     "Certificate",

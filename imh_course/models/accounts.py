@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -34,6 +35,8 @@ class User(UserMixin, db.Model):
     is_enabled: Mapped[bool] = mapped_column(nullable=False, default=True)
     #: when the account was created (UTC)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: set when the learner's erasure request pseudonymised the profile (CE records are kept)
+    erased_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -104,3 +107,31 @@ class LearnerProfile(db.Model):
 
     def __repr__(self) -> str:
         return f"<LearnerProfile {self.user_id} {self.license_type}>"
+
+
+class TokenPurpose(StrEnum):
+    INVITE = "invite"  # a new learner sets their first password
+    RESET = "reset"  # a forgotten password
+
+
+class AccountToken(db.Model):
+    """A single-use, expiring link token; only its hash is stored."""
+
+    __tablename__ = "imh_account_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("imh_user.id"), nullable=False, index=True)
+    #: invite or reset
+    purpose: Mapped[TokenPurpose] = mapped_column(enum_column(TokenPurpose), nullable=False)
+    #: sha256 of the secret sent in the link (the secret itself is never stored)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: after this moment the link no longer works
+    expires_dt: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    #: set when the link is used; a used link never works again
+    used_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<AccountToken {self.user_id} {self.purpose}>"

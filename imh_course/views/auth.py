@@ -75,3 +75,34 @@ def logout():
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("imh.login"))
+
+
+@bp.route("/account/set-password/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+@public
+def set_password(token: str):
+    """Set a password from an invitation or reset link: single use, expiring."""
+    from ..forms import SetPasswordForm
+    from ..operations.accounts import password_problem
+    from ..operations.tokens import consume_token, find_valid_token
+
+    if find_valid_token(token) is None:
+        return render_template("imh_course/link_invalid.html"), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        problem = password_problem(form.password.data or "")
+        if problem:
+            form.password.errors.append(problem)
+        else:
+            used = consume_token(token)
+            if used is None:
+                return render_template("imh_course/link_invalid.html"), 404
+            user = db.session.get(User, used.user_id)
+            user.password_hash = hash_password(form.password.data or "")
+            user.rotate_session_token()  # every other session of this account ends
+            db.session.commit()
+            log.info("password set from a %s link for user %s", used.purpose.value, user.id)
+            flash("Your password is set. Please sign in.", "success")
+            return redirect(url_for("imh.login"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("imh_course/set_password.html", form=form), status
