@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := app:create_app
 
-.PHONY: run test lint venv db demo clean
+.PHONY: run test lint venv db demo serve clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ demo: db
 
 run: demo
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# Production-style: gunicorn, several workers, PostgreSQL + Redis (needs IMH_SECRET_KEY; see README).
+serve: $(STAMP)
+	bash scripts/serve.sh
 
 test: $(STAMP)
 	$(BIN)/ruff check .

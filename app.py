@@ -40,6 +40,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if env_name == "production" and app.config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):
         raise RuntimeError("Production needs a real secret: set IMH_SECRET_KEY to a long random value.")
 
+    proxies = int(app.config.get("IMH_PROXY_COUNT", 0) or 0)
+    if proxies:
+        # Behind N reverse proxies: trust their X-Forwarded-* so rate limits see the real client.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     course.init_app(app)
     return app
 

@@ -33,6 +33,8 @@ class Config:
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Number of reverse proxies in front of the app (ProxyFix); 0 when serving directly.
+    IMH_PROXY_COUNT = 0
     # argon2 cost (RFC 9106 low-memory profile); tests lower it for speed.
     IMH_ARGON2_TIME_COST = 3
     IMH_ARGON2_MEMORY_COST = 65536

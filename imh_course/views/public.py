@@ -36,3 +36,18 @@ def course_page():
             if o.meetings and o.meetings[-1].end_dt >= now
         ]
     return render_template("imh_course/course_page.html", course=course, offerings=offerings)
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    """Liveness and database check for load balancers: 200 when the database answers, else 503."""
+    from flask import jsonify
+    from sqlalchemy import text
+
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+        db.session.rollback()
+        return jsonify(status="unavailable", database="error"), 503
+    return jsonify(status="ok", database="ok")
