@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := app:create_app
 
-.PHONY: run test lint venv db demo serve clean
+.PHONY: run test lint venv db demo serve bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ run: demo
 # Production-style: gunicorn, several workers, PostgreSQL + Redis (needs IMH_SECRET_KEY; see README).
 serve: $(STAMP)
 	bash scripts/serve.sh
+
+# Seeds 10,000 learners on SQLite and writes bench/RESULTS.md (IMH_BENCH_DATABASE_URL for PostgreSQL).
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

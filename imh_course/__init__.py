@@ -79,6 +79,10 @@ class IMHCourse:
         errors.register(app)
         security.register(app)
         templating.register(app)
+        from .bench.cli import bench
+
+        if "bench" not in cli.imh.commands:
+            cli.imh.add_command(bench)
         app.cli.add_command(cli.imh)
 
         app.extensions["imh_course"] = CourseState(

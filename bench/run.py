@@ -1,0 +1,187 @@
+"""Benchmark harness: seed a statewide data set, then time the pages and operations that matter.
+
+Usage:  python bench/run.py [--learners 10000] [--database-url postgresql+psycopg://…] [--runs 30]
+(``make bench`` runs it on SQLite.) Requests go through the WSGI app in process, so the numbers are
+the application's own cost (routing, queries, templates), without network or server overhead. Each
+median is also shown as a ratio to a baseline page — a signed-in request that runs one trivial query
+and renders the bare layout — so results compare across machines. Writes bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask import render_template  # noqa: E402
+from flask_login import login_required  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import event, select, text  # noqa: E402
+
+from app import create_app  # noqa: E402
+from imh_course.extensions import db  # noqa: E402
+
+TARGETS_MS = {
+    "learner dashboard": 12,
+    "session page": 12,
+    "quiz submission": 25,
+    "completion matrix (200 learners)": 100,
+    "completion matrix (1,000 learners)": 400,
+    "CE roster export (all learners)": 2000,
+    "certificate PDF (one)": 40,
+    "bulk issue 200 certificates + ZIP": 15000,
+}
+
+
+@dataclass
+class Result:
+    name: str
+    timings_ms: list[float]
+    statements: int
+    peak_mb: float | None = None
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.timings_ms) if self.timings_ms else float("nan")
+
+    @property
+    def p95(self) -> float:
+        if not self.timings_ms:
+            return float("nan")
+        ordered = sorted(self.timings_ms)
+        return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *_args: object) -> None:
+        self.count += 1
+
+
+def measure(
+    name: str, fn: Callable[[int], object], runs: int, counter: StatementCounter, *, memory: bool = False
+) -> Result:
+    fn(-1)  # warm-up: caches, template compilation
+    timings, statements, peak = [], [], None
+    for i in range(runs):
+        gc.collect()
+        counter.count = 0
+        if memory:
+            tracemalloc.start()
+        started = time.perf_counter()
+        fn(i)
+        timings.append((time.perf_counter() - started) * 1000)
+        if memory:
+            _current, top = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            peak = max(peak or 0, top / 1_048_576)
+        statements.append(counter.count)
+    return Result(name, timings, max(statements), peak)
+
+
+def ok(response, expected: tuple[int, ...] = (200,)):  # noqa: ANN001, ANN201
+    if response.status_code not in expected:
+        raise RuntimeError(f"unexpected {response.status_code} for {response.request.path}")
+    return response
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, default=int(os.environ.get("IMH_BENCH_LEARNERS", 10_000)))
+    parser.add_argument("--database-url", default=os.environ.get("IMH_BENCH_DATABASE_URL"))
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="imh-bench-"))
+    url = args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
+    if url.startswith("postgresql"):
+        _reset_postgres(url)
+    app = create_app({"IMH_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
+    _add_baseline_route(app)
+    with app.app_context():
+        print(f"== database: {db.engine.dialect.name}; migrating and loading content", flush=True)
+        upgrade(directory=app.config["IMH_MIGRATIONS_DIR"])
+        runner = app.test_cli_runner()
+        for command in (
+            ["imh", "content", "sync"],
+            ["imh", "bench", "seed", "--learners", str(args.learners)],
+        ):
+            result = runner.invoke(args=command)
+            print(result.output.strip(), flush=True)
+            if result.exit_code != 0:
+                raise SystemExit(result.output)
+        counter = StatementCounter()
+        event.listen(db.engine, "before_cursor_execute", counter)
+        from bench.scenarios import run_scenarios
+
+        results = run_scenarios(app, args.runs, counter, measure)
+    write_results(Path(args.output), results, args, db_name=url.split(":")[0])
+    print(Path(args.output).read_text())
+    return 0
+
+
+def _reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _add_baseline_route(app) -> None:  # noqa: ANN001
+    @login_required
+    def baseline():  # noqa: ANN202
+        db.session.execute(select(1)).scalar()
+        return render_template("imh_course/base.html")
+
+    app.add_url_rule("/_bench/baseline", "bench_baseline", baseline)
+
+
+def write_results(path: Path, results: list[Result], args: argparse.Namespace, *, db_name: str) -> None:
+    baseline = next((r for r in results if r.name == "baseline page"), None)
+    lines = [
+        "# Benchmark results",
+        "",
+        f"`python bench/run.py --learners {args.learners} --runs {args.runs}` on {db_name}, "
+        f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+        "In-process WSGI requests (no network). Ratio = median ÷ baseline median.",
+        "",
+        "| what | median ms | p95 ms | × baseline | SQL statements | peak MB | target | met |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for r in results:
+        target = TARGETS_MS.get(r.name)
+        ratio = f"{r.median / baseline.median:.1f}" if baseline and r.timings_ms else ""
+        met = "" if target is None or not r.timings_ms else ("yes" if r.median <= target else "**no**")
+        peak = f"{r.peak_mb:.1f}" if r.peak_mb is not None else ""
+        median = f"{r.median:.1f}" if r.timings_ms else "n/a"
+        p95 = f"{r.p95:.1f}" if r.timings_ms else "n/a"
+        lines.append(
+            f"| {r.name} | {median} | {p95} | {ratio} | {r.statements} | {peak} | "
+            f"{'≤ ' + str(target) + ' ms' if target else ''} | {met} |"
+        )
+    notes = [r for r in results if r.note]
+    if notes:
+        lines += ["", "## Notes", ""] + [f"- **{r.name}**: {r.note}" for r in notes]
+    path.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

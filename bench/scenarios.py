@@ -1,0 +1,242 @@
+"""What bench/run.py measures, one function per row of the results table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from flask import Flask, url_for
+from sqlalchemy import func, insert, select
+
+from imh_course.extensions import db
+from imh_course.models import (
+    Enrolment,
+    InstructorAssignment,
+    LearnerProfile,
+    Meeting,
+    Offering,
+    Quiz,
+    User,
+    UserRole,
+)
+from imh_course.roles import Role
+
+PASSWORD = "bench-password-2026"
+
+
+def _client(app: Flask, email: str):  # noqa: ANN202
+    client = app.test_client()
+    response = client.post("/login", data={"email": email, "password": PASSWORD})
+    if response.status_code != 302:
+        raise RuntimeError(f"bench sign-in failed for {email}")
+    return client
+
+
+def _offering_by_size(size: int) -> int:
+    rows = db.session.execute(
+        select(Enrolment.offering_id, func.count())
+        .group_by(Enrolment.offering_id)
+        .order_by(func.count().desc())
+    ).all()
+    for offering_id, count in rows:
+        if count == size:
+            return offering_id
+    return rows[0][0]
+
+
+def _endpoint(app: Flask, *names: str) -> str | None:
+    return next((n for n in names if n in app.view_functions), None)
+
+
+def _fresh_learners(offering_id: int, count: int) -> list[str]:
+    """New learners with no attempts yet, so every timed quiz submission grades a first attempt."""
+    from imh_course.auth import hash_password
+
+    start = (db.session.scalar(select(func.max(User.id))) or 0) + 1
+    password_hash = hash_password(PASSWORD)
+    ids = list(range(start, start + count))
+    emails = [f"bench-quiz-{i}@example.org" for i in ids]
+    db.session.execute(
+        insert(User),
+        [
+            {
+                "id": i,
+                "email": e,
+                "full_name": f"Quiz taker {i}",
+                "password_hash": password_hash,
+                "session_token": f"tok{i}",
+                "is_enabled": True,
+            }
+            for i, e in zip(ids, emails, strict=True)
+        ],
+    )
+    db.session.execute(insert(UserRole), [{"user_id": i, "role": Role.LEARNER} for i in ids])
+    db.session.execute(
+        insert(LearnerProfile), [{"user_id": i, "certificate_name": f"Quiz taker {i}"} for i in ids]
+    )
+    db.session.execute(
+        insert(Enrolment),
+        [{"offering_id": offering_id, "user_id": i, "status": "active", "funding": "full_fee"} for i in ids],
+    )
+    db.session.commit()
+    return emails
+
+
+def run_scenarios(app: Flask, runs: int, counter, measure: Callable) -> list:  # noqa: ANN001
+    from bench.run import ok
+
+    results = []
+    small = _offering_by_size(200)
+    large = _offering_by_size(1000)
+    learner_email = db.session.scalar(
+        select(User.email)
+        .join(Enrolment, Enrolment.user_id == User.id)
+        .where(Enrolment.offering_id == small)
+        .limit(1)
+    )
+    learner = _client(app, learner_email)
+    results.append(measure("baseline page", lambda _i: ok(learner.get("/_bench/baseline")), runs, counter))
+    results.append(
+        measure("learner dashboard", lambda _i: ok(learner.get(f"/learn/offerings/{small}")), runs, counter)
+    )
+    results.append(
+        measure(
+            "session page", lambda _i: ok(learner.get(f"/learn/offerings/{small}/sessions/3")), runs, counter
+        )
+    )
+
+    quiz = db.session.scalar(select(Quiz).where(Quiz.is_current.is_(True)).order_by(Quiz.id).limit(1))
+    takers = [_client(app, e) for e in _fresh_learners(small, runs + 1)]
+    form = {"attempt_no": "1", "quiz_version": str(quiz.id)}
+    for q in quiz.questions:
+        form[f"q_{q.key}"] = [o["id"] for o in q.options if o["correct"]][
+            : (None if q.kind == "multiple" else 1)
+        ]
+    results.append(
+        measure(
+            "quiz submission",
+            lambda i: ok(
+                takers[i + 1].post(f"/learn/offerings/{small}/quizzes/{quiz.key}", data=form), (302,)
+            ),
+            runs,
+            counter,
+        )
+    )
+
+    results += _staff_scenarios(app, runs, counter, measure, small, large)
+    results.append(_certificate_pdf(runs, counter, measure))
+    return results
+
+
+def _staff_scenarios(app, runs, counter, measure, small: int, large: int) -> list:  # noqa: ANN001
+    from bench.run import Result, ok
+
+    results = []
+    instructor_email = db.session.scalar(
+        select(User.email)
+        .join(InstructorAssignment, InstructorAssignment.user_id == User.id)
+        .where(InstructorAssignment.offering_id == small)
+        .limit(1)
+    )
+    meeting_id = db.session.scalar(
+        select(Meeting.id).where(Meeting.offering_id == small).order_by(Meeting.start_dt)
+    )
+    roster = _endpoint(app, "imh.meeting_attendance", "imh.attendance_roster", "imh.meeting_roster")
+    if roster:
+        instructor = _client(app, instructor_email)
+        with app.test_request_context():
+            roster_url = url_for(roster, offering_id=small, meeting_id=meeting_id)
+        results.append(
+            measure(
+                "instructor roster (200 learners)", lambda _i: ok(instructor.get(roster_url)), runs, counter
+            )
+        )
+    else:
+        results.append(
+            Result("instructor roster (200 learners)", [], 0, note="page not available in this build")
+        )
+
+    coordinator = _coordinator(app)
+    matrix = _endpoint(app, "imh.completion_matrix", "imh.offering_matrix", "imh.matrix")
+    for size, offering_id in (("200", small), ("1,000", large)):
+        name = f"completion matrix ({size} learners)"
+        if matrix:
+            with app.test_request_context():
+                matrix_url = url_for(matrix, offering_id=offering_id)
+            results.append(
+                measure(name, lambda _i, u=matrix_url: ok(coordinator.get(u)), max(5, runs // 3), counter)
+            )
+        else:
+            results.append(Result(name, [], 0, note="page not available in this build"))
+
+    export = _endpoint(app, "imh.export_ce_roster_all", "imh.ce_roster_all")
+    if export:
+        with app.test_request_context():
+            export_url = url_for(export, fmt="csv")
+        results.append(
+            measure(
+                "CE roster export (all learners)",
+                lambda _i: len(ok(coordinator.get(export_url)).get_data()),
+                5,
+                counter,
+                memory=True,
+            )
+        )
+    else:
+        results.append(
+            Result("CE roster export (all learners)", [], 0, note="export not available in this build")
+        )
+    return results
+
+
+def _coordinator(app):  # noqa: ANN001, ANN202
+    from imh_course.operations.accounts import create_user, find_user
+    from imh_course.operations.audit import Actor
+
+    email = "bench-coordinator@example.org"
+    if find_user(email) is None:
+        create_user(
+            Actor.system(),
+            email=email,
+            full_name="Bench Coordinator",
+            roles=[Role.COORDINATOR],
+            password=PASSWORD,
+        )
+        db.session.commit()
+    return _client(app, email)
+
+
+def _certificate_pdf(runs, counter, measure):  # noqa: ANN001, ANN202
+    from imh_course.documents.certificate import CertificateFacts, render_certificate_pdf
+    from imh_course.rules.completion import CertificateKind
+
+    facts = CertificateFacts(
+        certificate_id="BENCH-0001",
+        version=1,
+        kind=CertificateKind.CE,
+        learner_name="Zoë Ñuñez-Ørsted",
+        license_type="LCSW",
+        license_number="012345",
+        provider_name="Bench Provider",
+        board_name="NYS State Board for Social Work",
+        provider_number="SW-0000",
+        approval_statement=(
+            "Bench Provider is recognized by the New York State Education Department's State Board for "
+            "Social Work as an approved provider of continuing education for licensed social workers #SW-0000."
+        ),
+        course_title="Infant Mental Health: Theory to Practice",
+        offering_label="Fall 2026",
+        first_meeting=date(2026, 9, 1),
+        last_meeting=date(2026, 11, 10),
+        delivery_format="In person",
+        ce_hours="16.50",
+        face_to_face_hours="16.50",
+        independent_hours="6.05",
+        issue_date=date(2026, 11, 23),
+        coordinator_name="Bench Coordinator",
+        verification_url="https://example.org/verify/BENCH-0001",
+    )
+    return measure("certificate PDF (one)", lambda _i: render_certificate_pdf(facts), 20, counter)
+
+
+__all__ = ["run_scenarios", "Offering"]

@@ -1,0 +1,1 @@
+"""Synthetic data at statewide scale for the benchmark harness (bench/run.py)."""
