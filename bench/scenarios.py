@@ -221,8 +221,8 @@ def _certificate_pdf(runs, counter, measure):  # noqa: ANN001, ANN202
         board_name="NYS State Board for Social Work",
         provider_number="SW-0000",
         approval_statement=(
-            "Bench Provider is recognized by the New York State Education Department's State Board for "
-            "Social Work as an approved provider of continuing education for licensed social workers #SW-0000."
+            "Bench Provider is recognized by the New York State Education Department's State Board "
+            "for Social Work as an approved provider of continuing education for social workers #SW-0000."
         ),
         course_title="Infant Mental Health: Theory to Practice",
         offering_label="Fall 2026",
