@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer
 
 from .extensions import db
 from .models.attendance import AttendanceRecord
@@ -184,20 +184,42 @@ class LearnerLedger:
         return unfinished[0] if unfinished else None
 
 
-def _current(model: type, session_ids: list[int]) -> list[Any]:
-    return list(
-        db.session.scalars(
-            select(model)
-            .where(
-                model.session_id.in_(session_ids), model.is_current.is_(True), model.is_published.is_(True)
-            )
-            .order_by(model.position)
-        )
+#: Large text columns the overview pages never show; the session page loads them for one session.
+_HEAVY_COLUMNS = {
+    "Reading": ("body_md", "body_html", "key_concepts", "guiding_questions"),
+    "Exercise": ("instructions_md", "instructions_html"),
+}
+
+
+def _current(model: type, session_ids: list[int], *, full_session_id: int | None = None) -> list[Any]:
+    """Current, published items of the sessions; heavy text deferred except for ``full_session_id``."""
+    query = (
+        select(model)
+        .where(model.session_id.in_(session_ids), model.is_current.is_(True), model.is_published.is_(True))
+        .order_by(model.position)
+    )
+    heavy = _HEAVY_COLUMNS.get(model.__name__, ())
+    if heavy and full_session_id is None:
+        query = query.options(*[defer(getattr(model, name)) for name in heavy])
+    return list(db.session.scalars(query))
+
+
+def _version_minutes(model: type, version_ids: set[int]) -> dict[int, int]:
+    """Estimated minutes of specific (older) versions, in one query, only when any are needed."""
+    if not version_ids:
+        return {}
+    return dict(
+        db.session.execute(select(model.id, model.estimated_minutes).where(model.id.in_(version_ids))).all()
     )
 
 
-def learner_ledger(offering: Offering, user_id: int, policy: CreditPolicy) -> LearnerLedger:
-    """Both ledgers of one learner, session by session (a fixed number of queries)."""
+def learner_ledger(
+    offering: Offering, user_id: int, policy: CreditPolicy, *, full_session_id: int | None = None
+) -> LearnerLedger:
+    """Both ledgers of one learner, session by session, in a fixed number of queries.
+
+    :param full_session_id: also load the reading and exercise texts of this session (session page).
+    """
     sessions = list(
         db.session.scalars(
             select(CourseSession)
@@ -217,20 +239,15 @@ def learner_ledger(offering: Offering, user_id: int, policy: CreditPolicy) -> Le
             .where(Meeting.offering_id == offering.id, AttendanceRecord.user_id == user_id)
         )
     }
-    readings, exercises = _current(Reading, session_ids), _current(Exercise, session_ids)
-    quizzes = list(
-        db.session.scalars(
-            select(Quiz)
-            .where(Quiz.session_id.in_(session_ids), Quiz.is_current.is_(True), Quiz.is_published.is_(True))
-            .options(selectinload(Quiz.questions))
-        )
-    )
+    readings = _current(Reading, session_ids, full_session_id=full_session_id)
+    exercises = _current(Exercise, session_ids, full_session_id=full_session_id)
+    quizzes = _current(Quiz, session_ids)
     completions = {
         c.reading_key: c
         for c in db.session.scalars(
-            select(ReadingCompletion)
-            .where(ReadingCompletion.user_id == user_id, ReadingCompletion.offering_id == offering.id)
-            .options(selectinload(ReadingCompletion.reading))
+            select(ReadingCompletion).where(
+                ReadingCompletion.user_id == user_id, ReadingCompletion.offering_id == offering.id
+            )
         )
     }
     responses = {
@@ -238,17 +255,23 @@ def learner_ledger(offering: Offering, user_id: int, policy: CreditPolicy) -> Le
         for r in db.session.scalars(
             select(ExerciseResponse)
             .where(ExerciseResponse.user_id == user_id, ExerciseResponse.offering_id == offering.id)
-            .options(selectinload(ExerciseResponse.exercise))
+            .options(defer(ExerciseResponse.body), defer(ExerciseResponse.body_html))
         )
     }
     attempts: dict[str, list[QuizAttempt]] = {}
     for attempt in db.session.scalars(
         select(QuizAttempt)
         .where(QuizAttempt.user_id == user_id, QuizAttempt.offering_id == offering.id)
-        .options(selectinload(QuizAttempt.quiz))
         .order_by(QuizAttempt.attempt_no)
     ):
         attempts.setdefault(attempt.quiz_key, []).append(attempt)
+    # Work done on an older version counts at that version's estimate (one query per kind, if any).
+    current_ids = {r.id for r in readings} | {e.id for e in exercises} | {q.id for q in quizzes}
+    reading_minutes = _version_minutes(Reading, {c.reading_id for c in completions.values()} - current_ids)
+    exercise_minutes = _version_minutes(Exercise, {r.exercise_id for r in responses.values()} - current_ids)
+    quiz_minutes = _version_minutes(
+        Quiz, {a.quiz_id for tries in attempts.values() for a in tries if a.passed} - current_ids
+    )
 
     ledger = LearnerLedger(offering=offering, policy=policy)
     for session in sessions:
@@ -261,7 +284,10 @@ def learner_ledger(offering: Offering, user_id: int, policy: CreditPolicy) -> Le
         items = (
             [
                 IndependentItem(
-                    IndependentKind.READING, r.key, (c.reading if c else r).estimated_minutes, c is not None
+                    IndependentKind.READING,
+                    r.key,
+                    reading_minutes.get(c.reading_id, r.estimated_minutes) if c else r.estimated_minutes,
+                    c is not None,
                 )
                 for r, c in s_readings
             ]
@@ -269,13 +295,15 @@ def learner_ledger(offering: Offering, user_id: int, policy: CreditPolicy) -> Le
                 IndependentItem(
                     IndependentKind.EXERCISE,
                     e.key,
-                    (x.exercise if x else e).estimated_minutes,
+                    exercise_minutes.get(x.exercise_id, e.estimated_minutes) if x else e.estimated_minutes,
                     x is not None and x.status is ResponseStatus.SUBMITTED,
                 )
                 for e, x in s_exercises
             ]
             + [
-                IndependentItem(IndependentKind.QUIZ, q.key, _passed_minutes(q, a), any(t.passed for t in a))
+                IndependentItem(
+                    IndependentKind.QUIZ, q.key, _passed_minutes(q, a, quiz_minutes), any(t.passed for t in a)
+                )
                 for q, a in s_quizzes
             ]
         )
@@ -298,9 +326,9 @@ def learner_ledger(offering: Offering, user_id: int, policy: CreditPolicy) -> Le
     return ledger
 
 
-def _passed_minutes(quiz: Quiz, attempts: list[QuizAttempt]) -> int:
+def _passed_minutes(quiz: Quiz, attempts: list[QuizAttempt], older: dict[int, int]) -> int:
     """A passed quiz counts at the estimate of the version it was passed on."""
     for attempt in attempts:
         if attempt.passed:
-            return attempt.quiz.estimated_minutes
+            return older.get(attempt.quiz_id, quiz.estimated_minutes)
     return quiz.estimated_minutes

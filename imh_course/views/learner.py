@@ -11,6 +11,7 @@ from ..access import require_permission
 from ..documents.calendar import CalendarEvent, offering_ics
 from ..extensions import db
 from ..forms import MarkCompleteForm
+from ..models.curriculum import CourseSession
 from ..models.offerings import FORMAT_LABELS, Enrolment, EnrolmentStatus, Meeting
 from ..roles import Permission
 from . import bp
@@ -54,10 +55,15 @@ def offering_dashboard(offering_id: int):
 def session_page(offering_id: int, number: int):
     """Objectives, readings (with one-click completion), exercises and the quiz of one session."""
     offering, enrolment = studied_offering(offering_id)
-    ledger = my_ledger(offering)
-    row = next((s for s in ledger.sessions if s.session.number == number), None)
-    if row is None:
+    session_id = db.session.scalar(
+        select(CourseSession.id).where(
+            CourseSession.course_id == offering.course_id, CourseSession.number == number
+        )
+    )
+    if session_id is None:
         abort(404)
+    ledger = my_ledger(offering, full_session_id=session_id)
+    row = next(s for s in ledger.sessions if s.session.id == session_id)
     return render_template(
         "imh_course/learner/session.html",
         offering=offering,

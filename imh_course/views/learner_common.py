@@ -54,5 +54,7 @@ def current_item(model: type, offering: Offering, key: str) -> Any:
     return item
 
 
-def my_ledger(offering: Offering):  # noqa: ANN201
-    return learner_ledger(offering, current_user.id, credit_policy(current_app.config))
+def my_ledger(offering: Offering, *, full_session_id: int | None = None):  # noqa: ANN201
+    return learner_ledger(
+        offering, current_user.id, credit_policy(current_app.config), full_session_id=full_session_id
+    )
