@@ -57,6 +57,8 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    # The __Host- prefix makes browsers insist on Secure, Path=/ and no Domain (ASVS 3.4.4).
+    SESSION_COOKIE_NAME = "__Host-imh_session"
     REMEMBER_COOKIE_SECURE = True
     SECRET_KEY = None  # must come from IMH_SECRET_KEY
 

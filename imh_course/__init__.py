@@ -40,7 +40,7 @@ class IMHCourse:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        from . import auth, cli, errors, security, templating
+        from . import auth, cli, errors, security, sessions, templating
         from .extensions import csrf, db, limiter, login_manager, migrate
         from .roles import unassigned_permissions
         from .views import create_blueprint
@@ -77,7 +77,10 @@ class IMHCourse:
         prefix = app.config["IMH_URL_PREFIX"].rstrip("/")
         app.register_blueprint(create_blueprint(), url_prefix=prefix or None)
         errors.register(app)
+        # After errors: wraps its CSRF page with logging; the sign-in throttle goes first of all
+        # before_request hooks (ahead of CSRF), the session limits after the user is known.
         security.register(app)
+        sessions.register(app)
         templating.register(app)
         from .bench.cli import bench
 

@@ -74,6 +74,43 @@ def content_sync() -> None:
     click.echo(f"Content synced: {report.summary()}.")
 
 
+@content.command("export")
+@click.option(
+    "--into",
+    "target",
+    type=click.Path(file_okay=False, writable=True),
+    default=None,
+    help="Folder to write readings/ and quizzes/ into (default: the content root).",
+)
+@with_appcontext
+def content_export(target: str | None) -> None:
+    """Write the database's current content back to readings/ and quizzes/ (the files sync reads)."""
+    from .content.export import ExportError, export_content
+
+    try:
+        result = export_content(target or _content_root())
+    except ExportError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        click.echo("Nothing was written.", err=True)
+        sys.exit(1)
+    for rel in result.written:
+        click.echo(f"wrote {rel}")
+    for rel in result.removed:
+        click.echo(f"removed {rel} (no longer in the database)")
+    if result.unpublished:
+        click.echo(
+            "Note: unpublished items were exported (files have no 'published' flag; a new database "
+            "loading them publishes them): " + ", ".join(result.unpublished),
+            err=True,
+        )
+    click.echo(
+        f"Exported {len(result.files)} files to {result.target}: "
+        f"{len(result.written)} written, {len(result.removed)} removed, "
+        f"{len(result.files) - len(result.written)} unchanged."
+    )
+
+
 @imh.group("user")
 def user() -> None:
     """Manage accounts."""
@@ -133,3 +170,103 @@ def demo() -> None:
     for account in DEMO_ACCOUNTS:
         detail = account.profile.license_type if account.profile else ""
         click.echo(f"  {account.role.value:<12} {account.email:<28} {detail}")
+
+
+# Password reset links and backups (security/reliability, issue 8) -----------------------------
+
+
+def _external_url(endpoint: str, **values: object) -> tuple[str, bool]:
+    """(URL, is absolute): from IMH_BASE_URL, else SERVER_NAME, else just the path."""
+    from flask import url_for
+
+    base = (current_app.config.get("IMH_BASE_URL") or "").rstrip("/")
+    if base:
+        with current_app.test_request_context("/", base_url=base):
+            return url_for(endpoint, _external=True, **values), True
+    if current_app.config.get("SERVER_NAME"):
+        return url_for(endpoint, _external=True, **values), True
+    with current_app.test_request_context("/"):
+        return url_for(endpoint, **values), False
+
+
+@user.command("reset-link")
+@click.option("--email", required=True, help="The account's sign-in email.")
+@click.option(
+    "--hours",
+    type=click.FloatRange(min=0.25, max=72),
+    default=24,
+    show_default=True,
+    help="How long the link works (it works once).",
+)
+@with_appcontext
+def user_reset_link(email: str, hours: float) -> None:
+    """Print a single-use link with which the person sets a new password (send it to them)."""
+    from datetime import timedelta
+
+    from . import security_log
+    from .models.accounts import TokenPurpose
+    from .operations.accounts import find_user
+    from .operations.audit import Actor, record_event
+    from .operations.tokens import issue_token
+
+    try:
+        begin_write()
+        account = find_user(email)
+        if account is None or not account.is_enabled:
+            raise click.ClickException(f"There is no active account for {email.strip().lower()}.")
+        raw = issue_token(account, TokenPurpose.RESET, ttl=timedelta(hours=hours))
+        record_event(
+            Actor.system(),
+            "account.reset_link",
+            "user",
+            account.id,
+            after={"valid_hours": hours},
+            learner_id=account.id if account.has_role(Role.LEARNER) else None,
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    security_log.reset_link_issued(account.id, hours)
+    link, absolute = _external_url("imh.set_password", token=raw)
+    click.echo(link)
+    note = f"Single use, valid for {hours:g} hours. Send it to {account.email} yourself."
+    if not absolute:
+        note += " Put the site's address in front (set IMH_BASE_URL to print full links)."
+    click.echo(note, err=True)
+
+
+@imh.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace PATH if it already exists.")
+@with_appcontext
+def backup(path: str, force: bool) -> None:
+    """Copy the SQLite database to PATH (online backup API) and verify the copy."""
+    from pathlib import Path
+
+    from .backup import BackupError, backup_database
+
+    try:
+        report = backup_database(db.engine, Path(path), overwrite=force)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backup written and verified. {report.summary()}")
+
+
+@imh.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+@with_appcontext
+def restore(path: str, force: bool) -> None:
+    """Replace the SQLite database with the backup at PATH (stop the web server first)."""
+    from pathlib import Path
+
+    from .backup import BackupError, restore_database
+
+    db.session.remove()  # close this process's connections before the file changes under them
+    db.engine.dispose()
+    try:
+        report = restore_database(db.engine, Path(path), force=force)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Restored and verified. {report.summary()}")

@@ -22,6 +22,14 @@ DEFAULTS: dict[str, Any] = {
     "IMH_COMPLETION_MIN_MEETINGS": 10,
     # Demo data
     "IMH_DEMO_PASSWORD": "demo-password-2026",
+    # Sign-in throttling (failed attempts; "limits" notation, several separated by ";")
+    "IMH_SIGNIN_LIMIT_PER_IP": "10 per minute; 100 per hour",
+    "IMH_SIGNIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
+    # Sessions: signed out after this many minutes without a request (0 = never); the absolute
+    # lifetime is PERMANENT_SESSION_LIFETIME (12 hours)
+    "IMH_IDLE_TIMEOUT_MINUTES": 30,
+    # The site's public address, used for links printed by CLI commands (e.g. https://imh.example.org)
+    "IMH_BASE_URL": "",
 }
 
 

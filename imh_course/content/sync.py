@@ -3,6 +3,23 @@
 Unchanged items are left alone (so a second sync writes nothing); a changed reading, exercise or
 quiz becomes a new version and the old one stays for the attempts and responses that used it;
 an item removed from the files is retired (no longer current) but never deleted.
+
+Content authored in the browser (``origin = browser``, see ``operations/authoring.py``) and the
+files meet here, with three rules kept deliberately simple:
+
+* **Retire file items only.** An item missing from the files is retired only if its current
+  version came from the files; a browser-authored item is not in the files until it is exported.
+* **The browser version wins.** If the files hold a *different* version of a key whose current
+  version was authored in the browser, sync leaves the browser version current and reports the key
+  as "kept" (``SyncReport.kept``). To make a file edit count, export first (``flask imh content
+  export`` writes the browser version into the files), then edit the file and sync.
+* **Export hands an item to the files.** If the files hold exactly the browser version (same
+  checksum: ``flask imh content export`` wrote it), sync marks it ``origin = file`` ("adopted"),
+  so from then on the files own it: editing or removing it there versions or retires it.
+
+The checksum of an item is computed over its *source* (the validated file content, see
+``exercise_source``/``quiz_source``/``reading_source``); the browser operations compute it with the
+same functions, which is what makes export -> sync a round trip with nothing to do.
 """
 
 from __future__ import annotations
@@ -19,10 +36,10 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..markup import render_markdown
-from ..models.curriculum import Course, CourseSession, Exercise, Quiz, QuizQuestion, Reading
+from ..models.curriculum import ContentOrigin, Course, CourseSession, Exercise, Quiz, QuizQuestion, Reading
 from ..operations.audit import Actor, record_event
-from .loader import Catalog, LoadedSession
-from .schema import CourseDescription, ExerciseSpec, QuizSpec
+from .loader import Catalog, LoadedReading, LoadedSession
+from .schema import CourseDescription, ExerciseSpec, QuestionSpec, QuizSpec
 
 T = TypeVar("T", Reading, Exercise, Quiz)
 
@@ -36,9 +53,16 @@ class SyncReport:
     versioned: Counter[str] = field(default_factory=Counter)
     retired: Counter[str] = field(default_factory=Counter)
     unchanged: Counter[str] = field(default_factory=Counter)
+    #: browser-authored items found unchanged in the files: now owned by the files (origin=file)
+    adopted: Counter[str] = field(default_factory=Counter)
+    #: keys whose current version was authored in the browser and differs from the files: left as is
+    kept: Counter[str] = field(default_factory=Counter)
+    #: the kept keys by kind, so the CLI can name them
+    kept_keys: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
+        """True when content changed (adopting an identical browser version is not a change)."""
         return bool(self.created or self.versioned or self.retired)
 
     def summary(self) -> str:
@@ -48,6 +72,8 @@ class SyncReport:
             ("new versions", self.versioned),
             ("retired", self.retired),
             ("unchanged", self.unchanged),
+            ("adopted from the browser", self.adopted),
+            ("browser versions kept", self.kept),
         ):
             if counter:
                 parts.append(f"{label}: " + ", ".join(f"{n} {kind}" for kind, n in sorted(counter.items())))
@@ -68,6 +94,26 @@ def render_inline(source: str) -> str:
     return _render(source)
 
 
+def reading_source(reading: LoadedReading, session_key: str, position: int) -> dict[str, Any]:
+    """What a reading's checksum covers: its front matter, body, session and position."""
+    return {
+        "meta": reading.meta.model_dump(mode="json"),
+        "body": reading.body,
+        "session": session_key,
+        "position": position,
+    }
+
+
+def exercise_source(spec: ExerciseSpec, session_key: str, position: int) -> dict[str, Any]:
+    """What an exercise's checksum covers (files and browser alike)."""
+    return {"spec": spec.model_dump(mode="json"), "session": session_key, "position": position}
+
+
+def quiz_source(spec: QuizSpec, session_key: str) -> dict[str, Any]:
+    """What a quiz's checksum covers: the whole quiz file, questions and answer key included."""
+    return {"spec": spec.model_dump(mode="json"), "session": session_key}
+
+
 def sync_catalog(
     catalog: Catalog, actor: Actor | None = None, progress: Callable[[LoadedSession], None] | None = None
 ) -> SyncReport:
@@ -80,12 +126,7 @@ def sync_catalog(
         session = _sync_session(course, loaded, actor, report)
         for position, reading in enumerate(loaded.readings):
             keep[Reading].add(reading.meta.id)
-            source = {
-                "meta": reading.meta.model_dump(mode="json"),
-                "body": reading.body,
-                "session": loaded.manifest.id,
-                "position": position,
-            }
+            source = reading_source(reading, loaded.manifest.id, position)
             _upsert_version(
                 Reading,
                 reading.meta.id,
@@ -96,24 +137,26 @@ def sync_catalog(
             )
         for position, exercise in enumerate(loaded.manifest.exercises):
             keep[Exercise].add(exercise.id)
-            source = {
-                "spec": exercise.model_dump(mode="json"),
-                "session": loaded.manifest.id,
-                "position": position,
-            }
+            source = exercise_source(exercise, loaded.manifest.id, position)
             _upsert_version(
                 Exercise,
                 exercise.id,
                 source,
                 actor,
                 report,
-                lambda e=exercise, p=position, s=session: _new_exercise(e, p, s),
+                lambda e=exercise, p=position, s=session: build_exercise(e, p, s),
             )
         if loaded.quiz is not None:
             keep[Quiz].add(loaded.quiz.id)
-            source = {"spec": loaded.quiz.model_dump(mode="json"), "session": loaded.manifest.id}
+            source = quiz_source(loaded.quiz, loaded.manifest.id)
             _upsert_version(
-                Quiz, loaded.quiz.id, source, actor, report, lambda q=loaded.quiz, s=session: _new_quiz(q, s)
+                Quiz,
+                loaded.quiz.id,
+                source,
+                actor,
+                report,
+                lambda q=loaded.quiz, s=session: build_quiz(q, s),
+                on_unchanged=lambda row, q=loaded.quiz: fill_question_sources(row, q),
             )
         if progress is not None:
             progress(loaded)
@@ -192,19 +235,35 @@ def _sync_session(course: Course, loaded: LoadedSession, actor: Actor, report: S
 
 
 def _upsert_version(
-    model: type[T], key: str, source: dict[str, Any], actor: Actor, report: SyncReport, build: Callable[[], T]
+    model: type[T],
+    key: str,
+    source: dict[str, Any],
+    actor: Actor,
+    report: SyncReport,
+    build: Callable[[], T],
+    on_unchanged: Callable[[T], None] | None = None,
 ) -> None:
     kind = model.__tablename__.removeprefix("imh_")
     digest = checksum(source)
     current = db.session.scalar(select(model).where(model.key == key, model.is_current.is_(True)))
+    if current is not None and current.origin is ContentOrigin.BROWSER:
+        if checksum(_at_position(source, current.position)) != current.checksum:
+            report.kept[kind] += 1
+            report.kept_keys.setdefault(kind, []).append(key)
+            return
+        # The files hold this browser version (export may have renumbered its position).
+        _adopt(current, kind, actor, report)
     if current is not None and current.checksum == digest:
         report.unchanged[kind] += 1
+        if on_unchanged is not None:
+            on_unchanged(current)
         return
     latest = db.session.scalar(
         select(model.version).where(model.key == key).order_by(model.version.desc()).limit(1)
     )
     row = build()
     row.key, row.checksum, row.version, row.is_current = key, digest, (latest or 0) + 1, True
+    row.origin = ContentOrigin.FILE
     if current is not None:
         current.is_current = False
         row.is_published = current.is_published
@@ -222,10 +281,31 @@ def _upsert_version(
     )
 
 
+def _at_position(source: dict[str, Any], position: int) -> dict[str, Any]:
+    """``source`` as it would read at ``position`` (sources without a position are returned as is)."""
+    return {**source, "position": position} if "position" in source else source
+
+
+def _adopt(row: Reading | Exercise | Quiz, kind: str, actor: Actor, report: SyncReport) -> None:
+    """The files now hold exactly this browser-authored version: from now on the files own it."""
+    row.origin = ContentOrigin.FILE
+    report.adopted[kind] += 1
+    record_event(
+        actor,
+        "content.adopt",
+        kind,
+        row.key,
+        before={"version": row.version, "origin": ContentOrigin.BROWSER.value},
+        after={"version": row.version, "origin": ContentOrigin.FILE.value},
+    )
+
+
 def _retire_missing(model: type[T], keep: Iterable[str], actor: Actor, report: SyncReport) -> None:
+    """Retire current *file* items that left the files; browser-authored items are not in them."""
     kind = model.__tablename__.removeprefix("imh_")
     keep = set(keep)
-    for row in db.session.scalars(select(model).where(model.is_current.is_(True))):
+    current_file_items = select(model).where(model.is_current.is_(True), model.origin == ContentOrigin.FILE)
+    for row in db.session.scalars(current_file_items):
         if row.key not in keep:
             row.is_current = False
             report.retired[kind] += 1
@@ -254,7 +334,8 @@ def _new_reading(reading: Any, position: int, session: CourseSession) -> Reading
     )
 
 
-def _new_exercise(spec: ExerciseSpec, position: int, session: CourseSession) -> Exercise:
+def build_exercise(spec: ExerciseSpec, position: int, session: CourseSession) -> Exercise:
+    """A new (unsaved) exercise version from its validated spec; sync and browser authoring share it."""
     return Exercise(
         session_id=session.id,
         position=position,
@@ -266,7 +347,30 @@ def _new_exercise(spec: ExerciseSpec, position: int, session: CourseSession) -> 
     )
 
 
-def _new_quiz(spec: QuizSpec, session: CourseSession) -> Quiz:
+def build_question(spec: QuestionSpec, position: int) -> QuizQuestion:
+    """A new (unsaved) question: Markdown sources kept for export, sanitised HTML for learners."""
+    return QuizQuestion(
+        key=spec.id,
+        position=position,
+        kind=spec.kind.value,
+        prompt_md=spec.prompt,
+        prompt_html=render_inline(spec.prompt),
+        points=spec.points,
+        options=[
+            {
+                "id": o.id,
+                "text": o.text,
+                "correct": o.correct,
+                "feedback": o.feedback,
+                "feedback_html": render_inline(o.feedback),
+            }
+            for o in spec.options
+        ],
+    )
+
+
+def build_quiz(spec: QuizSpec, session: CourseSession) -> Quiz:
+    """A new (unsaved) quiz version with all its questions; sync and browser authoring share it."""
     quiz = Quiz(
         session_id=session.id,
         title=spec.title,
@@ -275,22 +379,23 @@ def _new_quiz(spec: QuizSpec, session: CourseSession) -> Quiz:
         max_attempts=spec.max_attempts,
     )
     for position, q in enumerate(spec.questions):
-        quiz.questions.append(
-            QuizQuestion(
-                key=q.id,
-                position=position,
-                kind=q.kind.value,
-                prompt_html=render_inline(q.prompt),
-                points=q.points,
-                options=[
-                    {
-                        "id": o.id,
-                        "text": o.text,
-                        "correct": o.correct,
-                        "feedback_html": render_inline(o.feedback),
-                    }
-                    for o in q.options
-                ],
-            )
-        )
+        quiz.questions.append(build_question(q, position))
     return quiz
+
+
+def fill_question_sources(quiz: Quiz, spec: QuizSpec) -> None:
+    """Store the Markdown sources of an unchanged quiz synced before they were kept (migration 0003).
+
+    The checksum matched, so the file *is* the source of this version: this adds no content, it
+    only lets ``flask imh content export`` write the version back.
+    """
+    by_key = {q.id: q for q in spec.questions}
+    for question in quiz.questions:
+        q = by_key.get(question.key)
+        if q is None:
+            continue
+        if question.prompt_md is None:
+            question.prompt_md = q.prompt
+        feedback = {o.id: o.feedback for o in q.options}
+        if any("feedback" not in o for o in question.options):
+            question.options = [{**o, "feedback": feedback.get(o["id"], "")} for o in question.options]

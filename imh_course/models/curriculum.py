@@ -7,13 +7,25 @@ Content rows are immutable versions: a changed item becomes a new row with ``ver
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, enum_column, utcnow
+
+
+class ContentOrigin(StrEnum):
+    """Where a content version was written: loaded from the files, or authored in the browser.
+
+    ``flask imh content sync`` retires only file items that left the files and never overwrites a
+    browser-authored current version; exporting it to the files and syncing hands it back to them.
+    """
+
+    FILE = "file"
+    BROWSER = "browser"
 
 
 class Course(db.Model):
@@ -87,6 +99,13 @@ class _ContentVersion:
     checksum: Mapped[str] = mapped_column(String(64), nullable=False)
     #: when this version was created (UTC)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: file (loaded by sync) or browser (authored by an instructor); see ContentOrigin
+    origin: Mapped[ContentOrigin] = mapped_column(
+        enum_column(ContentOrigin, length=10),
+        nullable=False,
+        default=ContentOrigin.FILE,
+        server_default=ContentOrigin.FILE.value,
+    )
 
 
 class Reading(_ContentVersion, db.Model):
@@ -168,10 +187,14 @@ class QuizQuestion(db.Model):
     position: Mapped[int] = mapped_column(nullable=False)
     #: single, multiple or true_false
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    #: the authored Markdown source of the prompt (what export writes back); NULL only for versions
+    #: synced before migration 0003, until the next sync fills it in
+    prompt_md: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: sanitised HTML
     prompt_html: Mapped[str] = mapped_column(Text, nullable=False)
     points: Mapped[int] = mapped_column(nullable=False, default=1)
-    #: [{id, text, correct, feedback_html}] — the answer key: never sent to the browser
+    #: [{id, text, correct, feedback, feedback_html}] — the answer key: never sent to the browser;
+    #: ``feedback`` is the authored Markdown source (absent before migration 0003 until the next sync)
     options: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False)
 
     quiz: Mapped[Quiz] = relationship(back_populates="questions")

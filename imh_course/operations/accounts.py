@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib import resources
 
 from sqlalchemy import select
 
@@ -14,6 +16,9 @@ from ..roles import Role
 from .audit import Actor, record_event
 
 MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+#: the email's name part is refused inside a password only from this length on ("al" is not a risk)
+MIN_EMAIL_PART = 3
 
 
 class AccountError(ValueError):
@@ -29,12 +34,44 @@ class ProfileData:
     license_state: str | None = "NY"
 
 
-def password_problem(password: str) -> str | None:
+def password_problem(password: str, email: str | None = None) -> str | None:
+    """Why ``password`` is refused, or None (ASVS 2.1.1, 2.1.7; no composition rules, 2.1.9).
+
+    At least 12 characters, not on the common-password list (case-insensitive), and not built
+    from the account's email address (its name part, when that has 3 or more characters).
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Use at least {MIN_PASSWORD_LENGTH} characters."
-    if len(password) > 1024:
-        return "Use at most 1024 characters."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+    if is_common_password(password):
+        return (
+            "That password is on a list of common passwords that attackers try first. "
+            "Please choose another; a short sentence is easy to remember and hard to guess."
+        )
+    lowered = password.lower()
+    if email and any(part in lowered for part in _email_parts(email)):
+        return "Please do not use your email address, or the part before the @, in your password."
     return None
+
+
+def _email_parts(email: str) -> set[str]:
+    local = email.strip().lower().rpartition("@")[0] or email.strip().lower()
+    compact = "".join(ch for ch in local if ch.isalnum())
+    return {part for part in (local, compact) if len(part) >= MIN_EMAIL_PART}
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list (``imh_course/data/common_passwords.txt``), lower-case."""
+    text = resources.files("imh_course").joinpath("data/common_passwords.txt").read_text("utf-8")
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+def is_common_password(password: str) -> bool:
+    return password.strip().lower() in common_passwords()
 
 
 def find_user(email: str) -> User | None:
@@ -60,7 +97,7 @@ def create_user(
     if not roles:
         raise AccountError("Give the account at least one role.")
     if password is not None:
-        problem = password_problem(password)
+        problem = password_problem(password, email)
         if problem:
             raise AccountError(problem)
     user = User(

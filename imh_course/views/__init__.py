@@ -13,12 +13,18 @@ bp = Blueprint(
 )
 
 from . import (  # noqa: E402,F401  (routes register on bp)
+    account,
     attendance,
+    audit_trail,
     auth,
     authoring,
     certificates,
+    completion,
+    coordinator,
+    exports,
     learner,
     learner_work,
+    my_data,
     profile,
     public,
     staff,

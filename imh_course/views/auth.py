@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
+from .. import security, security_log
 from ..access import login_required_view, public
 from ..auth import hash_password, needs_rehash, verify_password
 from ..extensions import db, limiter
@@ -16,8 +15,6 @@ from ..models.accounts import User
 from ..roles import Permission
 from . import bp
 from .helpers import is_safe_next
-
-log = logging.getLogger("imh_course.security")
 
 GENERIC_FAILURE = "That email and password do not match an account. Please try again."
 
@@ -34,10 +31,13 @@ def home_for(user: User) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
 @public
 def login():
-    """Sign in with email and password; one generic message for every failure."""
+    """Sign in with email and password; one generic message for every failure.
+
+    Failed attempts are throttled per address and per account by ``security`` in a hook that
+    runs before CSRF, so token-less floods count too (a decorator here would not see them).
+    """
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
@@ -46,7 +46,8 @@ def login():
         user = db.session.scalar(select(User).where(User.email == email))
         ok = verify_password(user.password_hash if user else None, form.password.data or "")
         if user is None or not ok or not user.is_enabled:
-            log.warning("sign-in failed from %s", request.remote_addr)
+            reason = "bad credentials" if user is None or not ok else "account disabled"
+            security_log.signin_failed(email, reason)
             flash(GENERIC_FAILURE, "error")
             return render_template("imh_course/login.html", form=form), 200
         if needs_rehash(user.password_hash or ""):
@@ -54,7 +55,8 @@ def login():
             db.session.commit()
         session.clear()  # a fresh session on sign-in (no fixation)
         login_user(user)
-        log.info("sign-in succeeded for user %s", user.id)
+        security.signin_succeeded()
+        security_log.signin_succeeded(user.id)
         target = form.next.data if is_safe_next(form.next.data) else home_for(user)
         return redirect(target)
     status = 400 if request.method == "POST" else 200
@@ -71,6 +73,7 @@ def logout():
     user = db.session.get(User, current_user.id)
     user.rotate_session_token()
     db.session.commit()
+    security_log.signed_out(user.id)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -86,11 +89,12 @@ def set_password(token: str):
     from ..operations.accounts import password_problem
     from ..operations.tokens import consume_token, find_valid_token
 
-    if find_valid_token(token) is None:
+    valid = find_valid_token(token)
+    if valid is None:
         return render_template("imh_course/link_invalid.html"), 404
     form = SetPasswordForm()
     if form.validate_on_submit():
-        problem = password_problem(form.password.data or "")
+        problem = password_problem(form.password.data or "", valid.user.email)
         if problem:
             form.password.errors.append(problem)
         else:
@@ -101,7 +105,7 @@ def set_password(token: str):
             user.password_hash = hash_password(form.password.data or "")
             user.rotate_session_token()  # every other session of this account ends
             db.session.commit()
-            log.info("password set from a %s link for user %s", used.purpose.value, user.id)
+            security_log.password_changed(user.id, f"{used.purpose.value}-link")
             flash("Your password is set. Please sign in.", "success")
             return redirect(url_for("imh.login"))
     status = 400 if request.method == "POST" else 200

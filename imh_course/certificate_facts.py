@@ -1,0 +1,143 @@
+"""Certified facts read from the database: the certificate snapshot and the endorsement training log.
+
+Both are built from the learner's ledger (``ledgers.learner_ledger``, i.e. ``rules.credit``), so the
+hours on a certificate, in the training log and on screen come from the same functions and cannot
+disagree. Which certificate a learner gets is decided by ``rules.licenses.approval_for``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import url_for
+
+from .documents.certificate import CertificateFacts
+from .documents.training_log import LogEntry, TrainingLog
+from .ledgers import LearnerLedger
+from .models.accounts import User
+from .models.offerings import FORMAT_LABELS, Offering
+from .rules.completion import CertificateKind
+from .rules.credit import CreditPolicy, format_hours, minutes_to_hours
+from .rules.licenses import BOARD_LABELS, Approval, approval_for
+
+#: Face-to-face and independent hours are plain clock hours, whatever the CE minutes-per-hour.
+CLOCK = CreditPolicy(minutes_per_hour=60)
+
+
+def clock_hours(minutes: int) -> str:
+    """Minutes as clock hours with two decimals, rounded down ("1.50")."""
+    return format_hours(minutes_to_hours(minutes, CLOCK))
+
+
+def local_date(moment: datetime, tz_name: str) -> date:
+    """The calendar day of a UTC moment in the offering's time zone."""
+    return moment.astimezone(ZoneInfo(tz_name)).date()
+
+
+def offering_approvals(offering: Offering) -> list[Approval]:
+    return [Approval(a.board, a.provider_number, a.statement) for a in offering.approvals]
+
+
+def certificate_kind(learner: User, offering: Offering) -> tuple[CertificateKind, Approval | None]:
+    """A CE certificate when one of the offering's approvals covers the licence, else completion."""
+    profile = learner.profile
+    approval = approval_for(profile.license_type if profile else None, offering_approvals(offering))
+    return (CertificateKind.CE, approval) if approval else (CertificateKind.COMPLETION, None)
+
+
+def certificate_name(learner: User) -> str:
+    """The name printed on documents: the profile's certificate name, else the account name."""
+    profile = learner.profile
+    return profile.certificate_name if profile and profile.certificate_name.strip() else learner.full_name
+
+
+def verification_url(public_id: str) -> str:
+    """The public verification page of a certificate (absolute: it is printed and QR-encoded)."""
+    return url_for("imh.verify_certificate", public_id=public_id, _external=True)
+
+
+def build_certificate_facts(
+    *,
+    certificate_id: str,
+    version: int,
+    offering: Offering,
+    learner: User,
+    ledger: LearnerLedger,
+    provider_name: str,
+    coordinator_name: str,
+    issue_date: date,
+) -> CertificateFacts:
+    """The frozen snapshot printed on one certificate version (raises ValueError if incomplete)."""
+    if not offering.meetings:
+        raise ValueError("the offering has no scheduled meetings")
+    kind, approval = certificate_kind(learner, offering)
+    profile = learner.profile
+    ce = kind is CertificateKind.CE and approval is not None
+    return CertificateFacts(
+        certificate_id=certificate_id,
+        version=version,
+        kind=kind,
+        learner_name=certificate_name(learner),
+        license_type=profile.license_type if ce and profile else None,
+        license_number=profile.license_number if ce and profile else None,
+        provider_name=provider_name,
+        board_name=BOARD_LABELS[approval.board] if ce else None,
+        provider_number=approval.provider_number if ce else None,
+        approval_statement=approval.statement if ce else None,
+        course_title=offering.course.title,
+        offering_label=offering.label,
+        first_meeting=local_date(offering.meetings[0].start_dt, offering.timezone),
+        last_meeting=local_date(offering.meetings[-1].start_dt, offering.timezone),
+        delivery_format=FORMAT_LABELS[offering.format],
+        ce_hours=format_hours(ledger.ce_hours) if ce else None,
+        face_to_face_hours=clock_hours(ledger.attended_clock_minutes),
+        independent_hours=format_hours(ledger.independent_hours),
+        issue_date=issue_date,
+        coordinator_name=coordinator_name,
+        verification_url=verification_url(certificate_id),
+    )
+
+
+def build_training_log(
+    offering: Offering, learner: User, ledger: LearnerLedger, *, provider_name: str, generated_on: date
+) -> TrainingLog:
+    """One entry per attended meeting, then one independent-study entry per session with done work.
+
+    Trainers are the offering's instructors; every entry names the session's competency domains.
+    """
+    course = offering.course.title
+    trainers = tuple(sorted((a.user.full_name for a in offering.instructors), key=str.casefold))
+    face_to_face = [
+        LogEntry(
+            date=local_date(row.meeting.start_dt, offering.timezone),
+            title=f"{course} — Session {row.session.number}: {row.session.title}",
+            clock_hours=clock_hours(row.attended_minutes),
+            competencies=tuple(row.session.competencies),
+            trainers=trainers,
+            independent_study=False,
+        )
+        for row in ledger.sessions
+        if row.meeting is not None and row.attended_minutes > 0
+    ]
+    independent = [
+        LogEntry(
+            date=None,
+            title=f"{course} — Session {row.session.number}: {row.session.title} "
+            "(readings, exercises and quiz)",
+            clock_hours=clock_hours(row.independent_minutes),
+            competencies=tuple(row.session.competencies),
+            trainers=(),
+            independent_study=True,
+        )
+        for row in ledger.sessions
+        if row.independent_minutes > 0
+    ]
+    return TrainingLog(
+        learner_name=certificate_name(learner),
+        provider_name=provider_name,
+        course_title=course,
+        offering_label=offering.label,
+        generated_on=generated_on,
+        entries=(*face_to_face, *independent),
+    )

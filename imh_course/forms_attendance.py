@@ -1,0 +1,76 @@
+"""Forms for taking attendance and for self check-in (HTTP input only; the rules live in operations)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectChoice, SelectField, StringField, SubmitField, TimeField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, Regexp
+
+from .checkin_codes import normalise
+from .forms import strip_text
+from .operations.attendance import MAX_REASON_CHARS, CheckInIntent
+from .rules.credit import AttendanceStatus
+
+STATUS_LABELS = {
+    AttendanceStatus.PRESENT: "Present (whole meeting)",
+    AttendanceStatus.LATE: "Late",
+    AttendanceStatus.LEFT_EARLY: "Left early",
+    AttendanceStatus.ABSENT: "Absent",
+    AttendanceStatus.EXCUSED: "Excused",
+}
+TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
+
+
+class MarkForm(FlaskForm):
+    """One learner's mark; rendered once per roster row with a per-learner prefix."""
+
+    status = SelectField(
+        "Mark",
+        choices=[SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()],
+        validators=[InputRequired(message="Choose a mark.")],
+    )
+    arrived = TimeField(
+        "Arrived",
+        format=TIME_FORMATS,
+        validators=[Optional()],
+        invalid_value_message="Enter the arrival as a time, e.g. 12:20.",
+    )
+    departed = TimeField(
+        "Left",
+        format=TIME_FORMATS,
+        validators=[Optional()],
+        invalid_value_message="Enter the departure as a time, e.g. 13:10.",
+    )
+    reason = StringField(
+        "Reason for the change",
+        validators=[
+            Length(
+                max=MAX_REASON_CHARS, message=f"Please keep the reason under {MAX_REASON_CHARS} characters."
+            )
+        ],
+        filters=[strip_text],
+    )
+    submit = SubmitField("Save")
+
+
+class AllPresentForm(FlaskForm):
+    submit = SubmitField("Mark everyone present for the full meeting")
+
+
+class CheckInToggleForm(FlaskForm):
+    submit = SubmitField("Open check-in")
+
+
+class CheckInCodeForm(FlaskForm):
+    code = StringField(
+        "Check-in code",
+        validators=[
+            DataRequired(message="Enter the code shown in the room."),
+            Regexp(r"^[0-9]{6}$", message="The code is 6 digits, e.g. 042917."),
+        ],
+        filters=[lambda value: normalise(value) if isinstance(value, str) else value],
+    )
+    step = HiddenField(
+        validators=[Optional(), AnyOf([i.value for i in CheckInIntent], message="Please reload the page.")]
+    )
+    submit = SubmitField("Sign in")

@@ -1,0 +1,156 @@
+"""Charts drawn on the server as inline SVG: no JavaScript, no ``style`` attributes (strict CSP).
+
+Each chart is an ``<svg role="img">`` labelled by its own ``<title>`` and ``<desc>`` (the desc
+spells out every number), and the page shows the same numbers in a table beside it. Colours are
+SVG presentation attributes with text contrast above 4.5:1 on white.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+from .matrix import LearnerRow, OfferingFrame
+
+BAR = "#0b5a7a"
+TRACK = "#e4eef2"
+INK = "#1b1b1b"
+MUTED = "#4a4a4a"
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    total: int
+    note: str = ""
+
+
+def _svg(chart_id: str, title: str, desc: str, width: int, height: int, body: list[str]) -> Markup:
+    head = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" id="{escape(chart_id)}" '
+        f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
+        f'aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc">'
+        f'<title id="{escape(chart_id)}-title">{escape(title)}</title>'
+        f'<desc id="{escape(chart_id)}-desc">{escape(desc)}</desc>'
+    )
+    return Markup(head + "".join(body) + "</svg>")  # noqa: S704 - every value above is escaped
+
+
+def column_chart(chart_id: str, title: str, bars: Sequence[Bar]) -> Markup:
+    """Vertical bars (e.g. learners credited per session), each with its count on top."""
+    width, height, top, bottom, left = 640, 240, 24, 36, 8
+    slot = (width - left * 2) / max(len(bars), 1)
+    plot = height - top - bottom
+    axis = height - bottom
+    body = [f'<line x1="{left}" y1="{axis}" x2="{width - left}" y2="{axis}" stroke="{MUTED}"/>']
+    for i, bar in enumerate(bars):
+        x = left + i * slot + slot * 0.15
+        w = slot * 0.7
+        share = bar.value / bar.total if bar.total else 0
+        h = round(plot * share, 1)
+        y = height - bottom - h
+        body.append(f'<rect x="{x:.1f}" y="{top}" width="{w:.1f}" height="{plot}" fill="{TRACK}"/>')
+        body.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h}" fill="{BAR}"/>')
+        cx = x + w / 2
+        body.append(
+            f'<text x="{cx:.1f}" y="{max(y - 4, 14):.1f}" text-anchor="middle" font-size="13" fill="{INK}">'
+            f"{bar.value}</text>"
+        )
+        body.append(
+            f'<text x="{cx:.1f}" y="{height - bottom + 18}" text-anchor="middle" font-size="13" fill="{INK}">'
+            f"{escape(bar.label)}</text>"
+        )
+    desc = "; ".join(f"{b.label}: {b.value} of {b.total}{(' ' + b.note) if b.note else ''}" for b in bars)
+    return _svg(chart_id, title, desc + ".", width, height, body)
+
+
+def funnel_chart(chart_id: str, title: str, bars: Sequence[Bar]) -> Markup:
+    """Horizontal bars, widest first: how many learners reached each step."""
+    width, row, label_w, pad = 640, 34, 230, 6
+    height = row * len(bars) + pad * 2
+    plot = width - label_w - 60
+    body = []
+    for i, bar in enumerate(bars):
+        y = pad + i * row
+        share = bar.value / bar.total if bar.total else 0
+        w = round(plot * share, 1)
+        baseline = f"{y + row / 2 + 5:.1f}"
+        body.append(
+            f'<text x="{label_w - 8}" y="{baseline}" text-anchor="end" font-size="13" fill="{INK}">'
+            f"{escape(bar.label)}</text>"
+        )
+        body.append(f'<rect x="{label_w}" y="{y + 4}" width="{plot}" height="{row - 8}" fill="{TRACK}"/>')
+        body.append(f'<rect x="{label_w}" y="{y + 4}" width="{w}" height="{row - 8}" fill="{BAR}"/>')
+        body.append(
+            f'<text x="{label_w + plot + 8}" y="{baseline}" font-size="13" fill="{INK}">{bar.value}</text>'
+        )
+    desc = "; ".join(f"{b.label}: {b.value} of {b.total}" for b in bars)
+    return _svg(chart_id, title, desc + ".", width, height, body)
+
+
+# --- the numbers behind the charts -----------------------------------------------------------------
+@dataclass(frozen=True)
+class SessionCount:
+    number: int
+    title: str
+    meeting_id: int | None
+    credited: int
+    absent: int
+    no_record: int
+    awaiting_sign_out: int
+    learners: int
+
+
+def session_counts(frame: OfferingFrame, rows: Sequence[LearnerRow]) -> list[SessionCount]:
+    """Per session, among active learners: credited, absent/excused, no record yet."""
+    active = [r for r in rows if r.active]
+    counts = []
+    for i, session in enumerate(frame.sessions):
+        cells = [r.cells[i] for r in active]
+        window = frame.meetings.get(session.id)
+        counts.append(
+            SessionCount(
+                number=session.number,
+                title=session.title,
+                meeting_id=window.meeting_id if window else None,
+                credited=sum(1 for c in cells if c.credited_minutes > 0),
+                absent=sum(1 for c in cells if c.status is not None and c.credited_minutes == 0),
+                no_record=sum(1 for c in cells if c.status is None),
+                awaiting_sign_out=sum(1 for c in cells if c.awaiting_sign_out),
+                learners=len(active),
+            )
+        )
+    return counts
+
+
+def attendance_bars(counts: Sequence[SessionCount]) -> list[Bar]:
+    return [Bar(f"S{c.number}", c.credited, c.learners) for c in counts]
+
+
+def funnel_bars(rows: Sequence[LearnerRow], min_meetings: int) -> list[Bar]:
+    active = [r for r in rows if r.active]
+    total = len(active)
+
+    def independent_done(r: LearnerRow) -> bool:
+        return all(
+            c.readings_done == c.readings_total
+            and c.exercises_submitted == c.exercises_total
+            and c.quizzes_passed == c.quizzes_total
+            for c in r.cells
+        )
+
+    return [
+        Bar("Enrolled (active)", total, total),
+        Bar(
+            f"Attended {min_meetings}+ sessions",
+            sum(1 for r in active if r.meetings_credited >= min_meetings),
+            total,
+        ),
+        Bar("Independent work done", sum(1 for r in active if independent_done(r)), total),
+        Bar("Evaluation submitted", sum(1 for r in active if r.evaluation_submitted), total),
+        Bar("Attendance attested", sum(1 for r in active if r.attestation == "current"), total),
+        Bar("Certificate issued", sum(1 for r in active if r.valid_certificate is not None), total),
+    ]

@@ -1,0 +1,261 @@
+"""Rows of the coordinator's exports: CE roster, completion matrix and funder report.
+
+Rows are produced lazily from :func:`matrix_data.iter_rows` (``yield_per`` chunks), so a CSV
+response streams them without holding every learner in memory. Cells are plain values; the writers
+in ``documents.exports`` neutralise formula triggers and add the BOM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from ..models.offerings import EnrolmentStatus, Funding, Offering
+from ..rules.completion import CertificateKind
+from ..rules.credit import CreditPolicy, format_hours, minutes_to_hours
+from .matrix import CLOCK, LearnerRow, OfferingFrame
+from .matrix_data import iter_rows, policies
+
+FUNDING_LABELS = {
+    Funding.FULL_FEE: "Full fee",
+    Funding.GRANT_FUNDED: "Grant-funded",
+    Funding.SCHOLARSHIP: "Scholarship",
+    Funding.GROUP_RATE: "Group rate",
+    Funding.WAIVED: "Waived",
+}
+ATTENDANCE_LABELS = {
+    "present": "present",
+    "late": "late",
+    "left_early": "left early",
+    "absent": "absent",
+    "excused": "excused",
+}
+
+
+def _local_date(moment: datetime, tz_name: str) -> str:
+    return moment.astimezone(ZoneInfo(tz_name)).date().isoformat()
+
+
+def certificate_columns(row: LearnerRow) -> tuple[str, str]:
+    """(certificate ID, status): the valid version, else the newest one, else whether it is due."""
+    shown = row.valid_certificate or (row.certificates[0] if row.certificates else None)
+    if shown is None:
+        return "", "not issued (eligible)" if row.eligibility.eligible else "not issued"
+    return shown.public_id, shown.status.value
+
+
+# --- CE roster (board audit) -------------------------------------------------------------------------
+CE_ROSTER_HEADER = (
+    "Offering",
+    "Learner",
+    "Email",
+    "License type",
+    "License number",
+    "Certificate type",
+    "CE hours",
+    "Face-to-face clock hours",
+    "Sessions credited",
+    "Meeting dates attended",
+    "Certificate ID",
+    "Certificate status",
+    "Enrolment status",
+)
+
+
+def ce_roster_line(offering: Offering, frame: OfferingFrame, row: LearnerRow) -> list[object]:
+    dates = [
+        _local_date(frame.meetings[cell.session.id].start, frame.timezone)
+        for cell in row.cells
+        if cell.credited_minutes > 0 and cell.session.id in frame.meetings
+    ]
+    cert_id, cert_status = certificate_columns(row)
+    ce = row.kind is CertificateKind.CE
+    return [
+        offering.label,
+        row.learner.name,
+        row.learner.email,
+        row.learner.license_type or "",
+        row.learner.license_number or "",
+        "CE" if ce else "Completion (not CE)",
+        row.ce_hours_text if ce else "",
+        row.face_to_face_hours_text,
+        row.meetings_credited,
+        "; ".join(dates),
+        cert_id,
+        cert_status,
+        row.learner.status.value,
+    ]
+
+
+def ce_roster_rows(offerings: Iterable[Offering]) -> Iterator[list[object]]:
+    for offering in offerings:
+        for frame, row in iter_rows(offering):
+            yield ce_roster_line(offering, frame, row)
+
+
+# --- completion matrix -----------------------------------------------------------------------------
+def matrix_header(frame: OfferingFrame) -> list[str]:
+    header = ["Learner", "Email", "License type", "Enrolment status", "Funding"]
+    for s in frame.sessions:
+        n = s.number
+        header += [f"S{n} attendance", f"S{n} CE minutes", f"S{n} readings", f"S{n} exercises", f"S{n} quiz"]
+    return header + [
+        "Sessions credited",
+        "CE hours",
+        "Independent learning hours (not CE)",
+        "Evaluation",
+        "Attestation",
+        "Completion",
+        "At risk",
+        "Certificate ID",
+        "Certificate status",
+    ]
+
+
+def matrix_line(row: LearnerRow) -> list[object]:
+    line: list[object] = [
+        row.learner.name,
+        row.learner.email,
+        row.learner.license_type or "",
+        row.learner.status.value,
+        FUNDING_LABELS[row.learner.funding],
+    ]
+    for c in row.cells:
+        mark = ATTENDANCE_LABELS[c.status.value] if c.status else ("no record" if c.is_past else "")
+        if c.awaiting_sign_out:
+            mark += " (no sign-out)"
+        quiz = "passed" if c.quizzes_passed == c.quizzes_total else f"{c.quizzes_passed}/{c.quizzes_total}"
+        line += [
+            mark,
+            c.credited_minutes,
+            f"{c.readings_done}/{c.readings_total}",
+            f"{c.exercises_submitted}/{c.exercises_total}",
+            quiz if c.quizzes_total else "",
+        ]
+    cert_id, cert_status = certificate_columns(row)
+    return line + [
+        row.meetings_credited,
+        row.ce_hours_text,
+        row.independent_hours_text,
+        "submitted" if row.evaluation_submitted else "not submitted",
+        row.attestation,
+        "complete" if row.completion.complete else "; ".join(row.completion.missing),
+        "yes" if row.at_risk else "",
+        cert_id,
+        cert_status,
+    ]
+
+
+def matrix_rows(offering: Offering) -> Iterator[list[object]]:
+    for _frame, row in iter_rows(offering):
+        yield matrix_line(row)
+
+
+# --- funder report -----------------------------------------------------------------------------------
+FUNDER_HEADER = (
+    "Funding",
+    "Discipline",
+    "Enrolments",
+    "Active",
+    "Withdrawn",
+    "Completed the course",
+    "Certificates issued",
+    "Face-to-face clock hours delivered",
+    "CE hours credited",
+    "Independent learning hours (not CE)",
+)
+
+
+_COUNTS = (
+    "enrolments",
+    "active",
+    "withdrawn",
+    "completed",
+    "certificates",
+    "attended_minutes",
+    "ce_minutes",
+    "independent_minutes",
+)
+
+
+@dataclass
+class FunderGroup:
+    funding: Funding
+    discipline: str
+    enrolments: int = 0
+    active: int = 0
+    withdrawn: int = 0
+    completed: int = 0
+    certificates: int = 0
+    attended_minutes: int = 0
+    ce_minutes: int = 0
+    independent_minutes: int = 0
+
+    def add(self, row: LearnerRow) -> None:
+        self.enrolments += 1
+        withdrawn = row.learner.status is EnrolmentStatus.WITHDRAWN
+        self.withdrawn += withdrawn
+        self.active += not withdrawn
+        self.completed += row.completion.complete
+        self.certificates += row.valid_certificate is not None
+        self.attended_minutes += row.attended_minutes
+        self.ce_minutes += row.ce_minutes
+        self.independent_minutes += row.independent_minutes
+
+    def merge(self, other: FunderGroup) -> None:
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def line(self, policy: CreditPolicy, funding_label: str | None = None) -> list[object]:
+        return [
+            funding_label or FUNDING_LABELS[self.funding],
+            self.discipline,
+            self.enrolments,
+            self.active,
+            self.withdrawn,
+            self.completed,
+            self.certificates,
+            format_hours(minutes_to_hours(self.attended_minutes, CLOCK)),
+            format_hours(minutes_to_hours(self.ce_minutes, policy)),
+            format_hours(minutes_to_hours(self.independent_minutes, CLOCK)),
+        ]
+
+
+def _discipline(row: LearnerRow) -> str:
+    return (row.learner.discipline or "").strip() or "(not given)"
+
+
+def funder_groups(rows: Iterable[LearnerRow]) -> list[FunderGroup]:
+    """Groups by funding type and discipline (disciplines compared case-insensitively)."""
+    groups: dict[tuple[Funding, str], FunderGroup] = {}
+    for row in rows:
+        discipline = _discipline(row)
+        key = (row.learner.funding, discipline.casefold())
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = FunderGroup(row.learner.funding, discipline)
+        group.add(row)
+    order = list(Funding)
+    return sorted(groups.values(), key=lambda g: (order.index(g.funding), g.discipline.casefold()))
+
+
+def funder_rows(offering: Offering) -> list[list[object]]:
+    """One line per (funding, discipline), a subtotal per funding type, then the grand total."""
+    policy, _ = policies()
+    groups = funder_groups(row for _frame, row in iter_rows(offering))
+    lines: list[list[object]] = []
+    total = FunderGroup(Funding.FULL_FEE, "All disciplines")
+    for funding in Funding:
+        mine: Sequence[FunderGroup] = [g for g in groups if g.funding is funding]
+        if not mine:
+            continue
+        subtotal = FunderGroup(funding, "All disciplines")
+        for group in mine:
+            lines.append(group.line(policy))
+            subtotal.merge(group)
+            total.merge(group)
+        lines.append(subtotal.line(policy, f"{FUNDING_LABELS[funding]} (subtotal)"))
+    lines.append(total.line(policy, "Total"))
+    return lines

@@ -1,0 +1,209 @@
+"""The completion audit: the learners × sessions matrix with its charts, a learner's drill-down,
+and issuing every due certificate at once.
+
+Coordinators only (``AUDIT_COMPLETION``): instructors keep their attendance roster and the shared
+responses, but not the matrix, even of offerings they teach. No page here shows the text of an
+exercise response: the matrix loads only whether a response was submitted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from flask import abort, current_app, render_template, request, url_for
+from sqlalchemy import select
+
+from ..access import require_permission
+from ..extensions import db
+from ..forms_coordinator import ActionForm, FundingForm, MatrixFilterForm
+from ..ledgers import credit_policy, learner_ledger
+from ..models.accounts import User
+from ..models.attendance import AttendanceEvidence, AttendanceRecord
+from ..models.audit import AuditEvent
+from ..models.offerings import Enrolment, Meeting, Offering
+from ..models.types import utcnow
+from ..operations.bulk_certificates import issue_due
+from ..reports.charts import attendance_bars, column_chart, funnel_bars, funnel_chart, session_counts
+from ..reports.exports_data import FUNDING_LABELS
+from ..reports.matrix import SORT_KEYS, build_rows, filter_rows, sort_rows
+from ..reports.matrix_data import learner_info, learner_query, load_facts, load_frame, load_matrix, policies
+from ..roles import Permission
+from . import bp
+from .coordinator import OFFERING, coordinator_actor
+from .helpers import get_or_404
+
+PAGE_SIZE = 100
+ATTENDANCE_ENDPOINTS = ("imh.meeting_attendance", "imh.attendance_roster")
+STATUS_SHORT = {"present": "P", "late": "L", "left_early": "LE", "absent": "A", "excused": "E"}
+
+
+def attendance_endpoint() -> str | None:
+    """The attendance screen to link matrix cells to (built by the attendance work), if present."""
+    return next((e for e in ATTENDANCE_ENDPOINTS if e in current_app.view_functions), None)
+
+
+def _query_args(**changes: Any) -> dict[str, Any]:
+    args = {k: v for k, v in request.args.items() if v not in ("", None)}
+    args.update(changes)
+    return {k: v for k, v in args.items() if v not in ("", None)}
+
+
+@bp.route(OFFERING + "/matrix")
+@require_permission(Permission.AUDIT_COMPLETION)
+def completion_matrix(offering_id: int):
+    """Learners × 11 sessions with both ledgers, evaluation, attestation and certificate status."""
+    offering = get_or_404(Offering, offering_id)
+    form = MatrixFilterForm(formdata=request.args)
+    sort = request.args.get("sort", "name")
+    sort = sort if sort in SORT_KEYS else "name"
+    descending = request.args.get("dir") == "desc"
+    matrix = load_matrix(offering)
+    rows = filter_rows(
+        matrix.rows,
+        license_type=form.license.data or "",
+        at_risk=bool(form.at_risk.data),
+        not_issued=bool(form.not_issued.data),
+    )
+    rows = sort_rows(rows, sort, descending)
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    counts = session_counts(matrix.frame, matrix.rows)
+    _policy, completion = policies()
+    sort_links = {
+        key: url_for(
+            "imh.completion_matrix",
+            offering_id=offering.id,
+            **_query_args(sort=key, dir="desc" if key == sort and not descending else None, page=None),
+        )
+        for key in SORT_KEYS
+    }
+    page_links = {
+        n: url_for("imh.completion_matrix", offering_id=offering.id, **_query_args(page=n if n > 1 else None))
+        for n in range(1, pages + 1)
+    }
+    return render_template(
+        "imh_course/coordinator/matrix.html",
+        offering=offering,
+        frame=matrix.frame,
+        form=form,
+        rows=shown,
+        total=len(matrix.rows),
+        matching=len(rows),
+        sort=sort,
+        descending=descending,
+        sort_links=sort_links,
+        page=page,
+        page_links=page_links,
+        counts=counts,
+        attendance_chart=column_chart(
+            "attendance-chart", "Learners credited per session", attendance_bars(counts)
+        ),
+        funnel=funnel_bars(matrix.rows, completion.min_meetings),
+        funnel_chart=funnel_chart(
+            "funnel-chart", "Completion funnel", funnel_bars(matrix.rows, completion.min_meetings)
+        ),
+        attendance_endpoint=attendance_endpoint(),
+        short=STATUS_SHORT,
+        funding_labels=FUNDING_LABELS,
+        export_args=_query_args(page=None),
+    )
+
+
+def _learner_row(offering: Offering, learner_id: int):  # noqa: ANN202
+    """The learner's matrix row (same rules as the matrix), or 404 when not enrolled."""
+    enrolled = db.session.execute(learner_query(offering.id).where(Enrolment.user_id == learner_id)).first()
+    if enrolled is None:
+        abort(404)
+    policy, completion = policies()
+    frame = load_frame(offering)
+    facts = load_facts(offering.id, [learner_id])
+    row = build_rows(
+        frame, [learner_info(enrolled)], facts, policy=policy, completion_policy=completion, now=utcnow()
+    )
+    return frame, row[0]
+
+
+@bp.route(OFFERING + "/learners/<int:learner_id>")
+@require_permission(Permission.AUDIT_COMPLETION)
+def learner_drilldown(offering_id: int, learner_id: int):
+    """One learner's full transcript and the evidence behind each attendance record."""
+    offering = get_or_404(Offering, offering_id)
+    frame, row = _learner_row(offering, learner_id)
+    learner = db.session.get(User, learner_id)
+    enrolment = db.session.scalar(
+        select(Enrolment).where(Enrolment.offering_id == offering.id, Enrolment.user_id == learner_id)
+    )
+    ledger = learner_ledger(offering, learner_id, credit_policy(current_app.config))
+    evidence: dict[int, list[AttendanceEvidence]] = defaultdict(list)
+    for item in db.session.scalars(
+        select(AttendanceEvidence)
+        .join(AttendanceRecord, AttendanceRecord.id == AttendanceEvidence.record_id)
+        .join(Meeting, Meeting.id == AttendanceRecord.meeting_id)
+        .where(Meeting.offering_id == offering.id, AttendanceRecord.user_id == learner_id)
+        .order_by(AttendanceEvidence.at_dt, AttendanceEvidence.id)
+    ):
+        evidence[item.record_id].append(item)
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.learner_id == learner_id, AuditEvent.offering_id == offering.id)
+        .order_by(AuditEvent.id)
+    ).all()
+    attendance_events: dict[str, list[AuditEvent]] = defaultdict(list)
+    for event in events:
+        if event.entity_type == "attendance" and event.entity_id:
+            attendance_events[event.entity_id].append(event)
+    actor_ids = {e.actor_id for items in evidence.values() for e in items} | {e.actor_id for e in events}
+    actors = {
+        u.id: u.full_name
+        for u in db.session.scalars(select(User).where(User.id.in_([i for i in actor_ids if i is not None])))
+    }
+    funding_form = FundingForm()
+    funding_form.funding.data = enrolment.funding.value
+    return render_template(
+        "imh_course/coordinator/learner.html",
+        offering=offering,
+        frame=frame,
+        row=row,
+        learner=learner,
+        enrolment=enrolment,
+        ledger=ledger,
+        evidence=evidence,
+        events=events,
+        attendance_events=attendance_events,
+        actors=actors,
+        funding_form=funding_form,
+        action_form=ActionForm(),
+        attendance_endpoint=attendance_endpoint(),
+        funding_labels=FUNDING_LABELS,
+    )
+
+
+@bp.route(OFFERING + "/certificates/bulk", methods=["GET", "POST"])
+@require_permission(Permission.ISSUE_CERTIFICATES)
+def bulk_issue(offering_id: int):
+    """Issue every due certificate in one action, then show the results with a progress bar."""
+    offering = get_or_404(Offering, offering_id)
+    form = ActionForm()
+    rows = load_matrix(offering).rows
+    due = [r for r in rows if r.due]
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            result = issue_due(coordinator_actor(), offering, rows=due)
+        except Exception:
+            db.session.rollback()
+            raise
+        db.session.commit()
+        return render_template("imh_course/coordinator/bulk_result.html", offering=offering, result=result)
+    active = [r for r in rows if r.active]
+    return render_template(
+        "imh_course/coordinator/bulk_issue.html",
+        offering=offering,
+        form=form,
+        due=due,
+        issued=sum(1 for r in active if r.valid_certificate is not None),
+        waiting=[r for r in active if r.valid_certificate is None and not r.eligibility.eligible],
+    )

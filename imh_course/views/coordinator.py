@@ -1,0 +1,396 @@
+"""Coordinator pages: create and edit offerings, schedule and edit meetings, enrol learners.
+
+Pipeline: load or 404 → authorise (``require_permission``) → validate the form (bad input
+re-renders with its errors and status 400) → call the operation → commit once → redirect. Pages
+that show a new invitation link render it once (status 200) instead of redirecting, because the
+link's secret is never stored and must not travel in the session cookie.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
+
+from ..access import require_permission
+from ..extensions import db
+from ..forms_coordinator import (
+    ActionForm,
+    EnrolForm,
+    FundingForm,
+    MeetingForm,
+    OfferingForm,
+    ReasonForm,
+    RosterForm,
+    ScheduleForm,
+)
+from ..models.accounts import User
+from ..models.curriculum import Course
+from ..models.offerings import DeliveryFormat, Enrolment, EnrolmentStatus, Funding, Meeting, Offering, Term
+from ..operations.audit import Actor
+from ..operations.enrolment import (
+    EnrolmentError,
+    LearnerData,
+    RosterInvalid,
+    enrol_learner,
+    import_roster,
+    new_invitation,
+    reinstate,
+    set_funding,
+    withdraw,
+)
+from ..operations.offerings import (
+    ApprovalData,
+    OfferingData,
+    OfferingError,
+    create_offering,
+    instructor_choices,
+    local_window,
+    schedule_meetings,
+    update_meeting,
+    update_offering,
+)
+from ..operations.roster_csv import COLUMNS, FUNDING_WORDS
+from ..roles import Permission, Role
+from ..rules.licenses import Board
+from . import bp
+from .helpers import client_ip, get_or_404
+
+OFFERING = "/staff/offerings/<int:offering_id>"
+
+
+def coordinator_actor() -> Actor:
+    return Actor(user=current_user, role=Role.COORDINATOR.value, ip_address=client_ip())
+
+
+def invite_url(token: str) -> str:
+    return url_for("imh.set_password", token=token, _external=True)
+
+
+def _error_into(form, exc: OfferingError | EnrolmentError) -> None:  # noqa: ANN001
+    """Show an operation's refusal beside its field (or at the top of the form)."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(exc)]
+    else:
+        form.form_errors.append(str(exc))
+
+
+# --- offerings ---------------------------------------------------------------------------------------
+def _offering_form() -> OfferingForm:
+    form = OfferingForm()
+    form.instructors.choices = [
+        SelectChoice(u.id, f"{u.full_name} ({u.email})") for u in instructor_choices()
+    ]
+    return form
+
+
+def _offering_data(form: OfferingForm) -> OfferingData:
+    approvals = tuple(
+        ApprovalData(
+            board, getattr(form, f"{board.value}_number").data, getattr(form, f"{board.value}_statement").data
+        )
+        for board in Board
+        if getattr(form, f"{board.value}_number").data
+    )
+    return OfferingData(
+        term=Term(form.term.data),
+        year=form.year.data,
+        format=DeliveryFormat(form.format.data),
+        timezone=form.timezone.data,
+        location=form.location.data,
+        meeting_url=form.meeting_url.data,
+        approvals=approvals,
+        instructor_ids=tuple(form.instructors.data or ()),
+    )
+
+
+def _course() -> Course:
+    course = db.session.scalar(select(Course).order_by(Course.id).limit(1))
+    if course is None:
+        abort(404)
+    return course
+
+
+@bp.route("/staff/offerings/new", methods=["GET", "POST"])
+@require_permission(Permission.MANAGE_OFFERINGS)
+def offering_new():
+    """A new offering: term and year, format, place or link, time zone, board approvals, instructors."""
+    course = _course()
+    form = _offering_form()
+    if form.validate_on_submit():
+        try:
+            offering = create_offering(coordinator_actor(), course, _offering_data(form))
+        except OfferingError as exc:
+            db.session.rollback()
+            _error_into(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{offering.label} created. Now generate its meetings.", "success")
+            return redirect(url_for("imh.meetings_schedule", offering_id=offering.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "imh_course/coordinator/offering_form.html", form=form, offering=None, course=course
+    ), status
+
+
+@bp.route(OFFERING + "/edit", methods=["GET", "POST"])
+@require_permission(Permission.MANAGE_OFFERINGS)
+def offering_edit(offering_id: int):
+    offering = get_or_404(Offering, offering_id)
+    form = _offering_form()
+    if not form.is_submitted():
+        form.term.data, form.year.data, form.format.data = (
+            offering.term.value,
+            offering.year,
+            offering.format.value,
+        )
+        form.location.data, form.meeting_url.data = offering.location, offering.meeting_url
+        form.timezone.data = offering.timezone
+        for approval in offering.approvals:
+            getattr(form, f"{approval.board.value}_number").data = approval.provider_number
+            getattr(form, f"{approval.board.value}_statement").data = approval.statement
+        form.instructors.data = [a.user_id for a in offering.instructors]
+    elif form.validate():
+        try:
+            changed = update_offering(coordinator_actor(), offering, _offering_data(form))
+        except OfferingError as exc:
+            db.session.rollback()
+            _error_into(form, exc)
+        else:
+            db.session.commit()
+            flash("Offering saved." if changed else "Nothing changed.", "success")
+            return redirect(url_for("imh.staff_offering", offering_id=offering.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "imh_course/coordinator/offering_form.html", form=form, offering=offering, course=offering.course
+    ), status
+
+
+# --- meetings ----------------------------------------------------------------------------------------
+@bp.route(OFFERING + "/meetings/schedule", methods=["GET", "POST"])
+@require_permission(Permission.MANAGE_OFFERINGS)
+def meetings_schedule(offering_id: int):
+    """Generate the weekly meetings (one per session) from a first date, a weekday and a time."""
+    offering = get_or_404(Offering, offering_id)
+    form = ScheduleForm()
+    if form.validate_on_submit():
+        try:
+            meetings = schedule_meetings(
+                coordinator_actor(), offering, form.first_date.data, form.weekday.data, form.start_time.data
+            )
+        except OfferingError as exc:
+            db.session.rollback()
+            _error_into(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{len(meetings)} meetings scheduled. Edit any of them below.", "success")
+            return redirect(url_for("imh.staff_offering", offering_id=offering.id))
+    status = 400 if form.is_submitted() else 200
+    has_meetings = bool(offering.meetings)
+    return render_template(
+        "imh_course/coordinator/schedule.html", form=form, offering=offering, has_meetings=has_meetings
+    ), status
+
+
+@bp.route(OFFERING + "/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@require_permission(Permission.MANAGE_OFFERINGS)
+def meeting_edit(offering_id: int, meeting_id: int):
+    """Move or re-time one meeting, or change its CE eligibility (audited; reason once attended)."""
+    offering = get_or_404(Offering, offering_id)
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None or meeting.offering_id != offering.id:
+        abort(404)
+    form = MeetingForm()
+    if not form.is_submitted():
+        zone = ZoneInfo(offering.timezone)
+        start, end = meeting.start_dt.astimezone(zone), meeting.end_dt.astimezone(zone)
+        form.day.data, form.start_time.data, form.end_time.data = start.date(), start.time(), end.time()
+        form.ce_eligible.data = meeting.is_ce_eligible
+    elif form.validate():
+        start_dt, end_dt = local_window(
+            offering.timezone, form.day.data, form.start_time.data, form.end_time.data
+        )
+        try:
+            changed = update_meeting(
+                coordinator_actor(), meeting, start_dt, end_dt, bool(form.ce_eligible.data), form.reason.data
+            )
+        except OfferingError as exc:
+            db.session.rollback()
+            _error_into(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Session {meeting.session.number} saved." if changed else "Nothing changed.", "success")
+            return redirect(url_for("imh.staff_offering", offering_id=offering.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "imh_course/coordinator/meeting_form.html", form=form, offering=offering, meeting=meeting
+    ), status
+
+
+# --- enrolment ---------------------------------------------------------------------------------------
+def _enrolment(offering: Offering, learner_id: int) -> Enrolment:
+    enrolment = db.session.scalar(
+        select(Enrolment)
+        .where(Enrolment.offering_id == offering.id, Enrolment.user_id == learner_id)
+        .options(selectinload(Enrolment.user).selectinload(User.profile))
+    )
+    if enrolment is None:
+        abort(404)
+    return enrolment
+
+
+@bp.route(OFFERING + "/enrolments")
+@require_permission(Permission.ENROL_LEARNERS)
+def enrolments(offering_id: int):
+    """Who is enrolled, how the seat is funded, and whether they have set a password yet."""
+    offering = get_or_404(Offering, offering_id)
+    rows = db.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.offering_id == offering.id)
+        .options(selectinload(Enrolment.user).selectinload(User.profile))
+        .order_by(Enrolment.enrolled_dt, Enrolment.id)
+    ).all()
+    return render_template(
+        "imh_course/coordinator/enrolments.html",
+        offering=offering,
+        rows=rows,
+        funding_form=FundingForm(),
+        action_form=ActionForm(),
+    )
+
+
+@bp.route(OFFERING + "/enrol", methods=["GET", "POST"])
+@require_permission(Permission.ENROL_LEARNERS)
+def enrol(offering_id: int):
+    """Enrol one learner; a new account gets an invitation link shown here once."""
+    offering = get_or_404(Offering, offering_id)
+    form = EnrolForm()
+    if form.validate_on_submit():
+        data = LearnerData(
+            name=form.name.data,
+            email=form.email.data.lower(),
+            discipline=form.discipline.data or None,
+            license_type=form.license_type.data or None,
+            license_number=form.license_number.data or None,
+            funding=Funding(form.funding.data),
+        )
+        try:
+            result = enrol_learner(coordinator_actor(), offering, data)
+        except EnrolmentError as exc:
+            db.session.rollback()
+            _error_into(form, exc)
+        else:
+            db.session.commit()
+            return render_template(
+                "imh_course/coordinator/enrolled.html",
+                offering=offering,
+                results=[result],
+                invite_url=invite_url,
+            )
+    status = 400 if form.is_submitted() else 200
+    return render_template("imh_course/coordinator/enrol.html", form=form, offering=offering), status
+
+
+@bp.route(OFFERING + "/roster", methods=["GET", "POST"])
+@require_permission(Permission.ENROL_LEARNERS)
+def roster_import(offering_id: int):
+    """Import a roster CSV: every line checked first; nothing imported unless all lines are valid."""
+    offering = get_or_404(Offering, offering_id)
+    form = RosterForm()
+    problems = []
+    if form.validate_on_submit():
+        raw = form.file.data.read()
+        try:
+            report = import_roster(coordinator_actor(), offering, raw)
+        except RosterInvalid as exc:
+            db.session.rollback()
+            problems = exc.problems
+        else:
+            db.session.commit()
+            return render_template(
+                "imh_course/coordinator/enrolled.html",
+                offering=offering,
+                results=report.results,
+                report=report,
+                invite_url=invite_url,
+            )
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "imh_course/coordinator/roster_import.html",
+        form=form,
+        offering=offering,
+        problems=problems,
+        columns=COLUMNS,
+        funding_words=sorted({f.value for f in FUNDING_WORDS.values()}),
+    ), status
+
+
+@bp.route(OFFERING + "/enrolments/<int:learner_id>/funding", methods=["POST"])
+@require_permission(Permission.ENROL_LEARNERS)
+def enrolment_funding(offering_id: int, learner_id: int):
+    offering = get_or_404(Offering, offering_id)
+    enrolment = _enrolment(offering, learner_id)
+    form = FundingForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if set_funding(coordinator_actor(), enrolment, Funding(form.funding.data)):
+        db.session.commit()
+        flash(f"Funding of {enrolment.user.full_name} changed.", "success")
+    return redirect(url_for("imh.enrolments", offering_id=offering.id) + f"#learner-{learner_id}")
+
+
+@bp.route(OFFERING + "/enrolments/<int:learner_id>/status", methods=["GET", "POST"])
+@require_permission(Permission.ENROL_LEARNERS)
+def enrolment_status(offering_id: int, learner_id: int):
+    """Withdraw an active enrolment, or reinstate a withdrawn one; a reason is required (audited)."""
+    offering = get_or_404(Offering, offering_id)
+    enrolment = _enrolment(offering, learner_id)
+    form = ReasonForm()
+    withdrawing = enrolment.status is not EnrolmentStatus.WITHDRAWN
+    if form.validate_on_submit():
+        try:
+            (withdraw if withdrawing else reinstate)(coordinator_actor(), enrolment, form.reason.data)
+        except EnrolmentError as exc:
+            db.session.rollback()
+            _error_into(form, exc)
+        else:
+            db.session.commit()
+            verb = "withdrawn" if withdrawing else "reinstated"
+            flash(f"{enrolment.user.full_name}'s enrolment {verb}.", "success")
+            return redirect(url_for("imh.enrolments", offering_id=offering.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "imh_course/coordinator/enrolment_status.html",
+        form=form,
+        offering=offering,
+        enrolment=enrolment,
+        withdrawing=withdrawing,
+    ), status
+
+
+@bp.route(OFFERING + "/enrolments/<int:learner_id>/invite", methods=["POST"])
+@require_permission(Permission.ENROL_LEARNERS)
+def enrolment_invite(offering_id: int, learner_id: int):
+    """A fresh invitation link for a learner who has not set a password yet (shown once)."""
+    offering = get_or_404(Offering, offering_id)
+    enrolment = _enrolment(offering, learner_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        token = new_invitation(coordinator_actor(), enrolment.user)
+    except EnrolmentError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("imh.enrolments", offering_id=offering.id))
+    db.session.commit()
+    return render_template(
+        "imh_course/coordinator/invitation.html",
+        offering=offering,
+        learner=enrolment.user,
+        link=invite_url(token),
+    )
