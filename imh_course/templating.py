@@ -33,6 +33,8 @@ def register(app: Flask) -> None:
             "competency_domains": COMPETENCY_DOMAINS,
             "can_study": access.can_study,
             "can_take_attendance": access.can_take_attendance,
+            "can_author": access.can_author,
+            "teaches": access.teaches,
             "can_manage_offering": access.can_manage_offering,
             "can_see_staff_view": access.can_see_staff_view,
         }

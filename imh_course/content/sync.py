@@ -15,7 +15,9 @@ files meet here, with three rules kept deliberately simple:
   export`` writes the browser version into the files), then edit the file and sync.
 * **Export hands an item to the files.** If the files hold exactly the browser version (same
   checksum: ``flask imh content export`` wrote it), sync marks it ``origin = file`` ("adopted"),
-  so from then on the files own it: editing or removing it there versions or retires it.
+  so from then on the files own it: editing or removing it there versions or retires it. If only
+  its position differs (export numbers a session's exercises 0, 1, 2 … and closes gaps left by
+  retired ones), it is adopted and the new position recorded as a new version.
 
 The checksum of an item is computed over its *source* (the validated file content, see
 ``exercise_source``/``quiz_source``/``reading_source``); the browser operations compute it with the

@@ -497,29 +497,3 @@ def question_draft_of(question: QuizQuestion) -> QuestionDraft:
             for o in question.options
         ],
     )
-
-
-__all__ = [
-    "AuthoringError",
-    "EditConflict",
-    "ExerciseDraft",
-    "OptionDraft",
-    "QuestionDraft",
-    "QuizSettings",
-    "add_question",
-    "create_exercise",
-    "create_quiz",
-    "current_exercise",
-    "edit_exercise",
-    "edit_question",
-    "edit_quiz_settings",
-    "exercise_draft_of",
-    "find_question",
-    "preview_exercise",
-    "preview_question",
-    "question_draft_of",
-    "remove_question",
-    "session_exercises",
-    "session_quiz",
-    "set_published",
-]

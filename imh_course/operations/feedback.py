@@ -21,6 +21,7 @@ from ..models.accounts import User
 from ..models.offerings import Offering
 from ..models.progress import ExerciseResponse, ResponseFeedback, ResponseStatus
 from .audit import Actor, record_event
+from .authoring import clean_text
 
 MAX_FEEDBACK_CHARS = 20_000
 
@@ -62,7 +63,7 @@ def add_feedback(actor: Actor, response: ExerciseResponse, body: str) -> Respons
     """Store sanitised feedback on a shared response; the learner sees it on their exercise page."""
     if not response.is_shared or response.status is not ResponseStatus.SUBMITTED:
         raise FeedbackError("This response is not shared with you.")
-    body = (body or "").replace("\r\n", "\n").strip()
+    body = clean_text(body)
     if not body:
         raise FeedbackError("Write your feedback first.")
     if len(body) > MAX_FEEDBACK_CHARS:

@@ -22,6 +22,7 @@ from . import (  # noqa: E402,F401  (routes register on bp)
     completion,
     coordinator,
     exports,
+    feedback,
     learner,
     learner_work,
     my_data,

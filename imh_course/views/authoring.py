@@ -451,5 +451,3 @@ def authoring_question_remove(offering_id: int, number: int, qkey: str):
         flash(f"Question removed: the quiz is now version {saved.version}.", "success")
     return redirect(_session_url(offering, session, "quiz"))
 
-
-from . import feedback  # noqa: E402,F401  (the feedback routes register on the same blueprint)

@@ -217,3 +217,24 @@ def test_export_command_fails_cleanly_without_content(runner, app, tmp_path):
     assert result.exit_code == 1
     assert "expected exactly one course" in result.output
     assert not target.exists()
+
+
+def test_export_closes_position_gaps_and_the_next_sync_records_them_once(app, demo, tmp_path):
+    """A browser exercise behind a retired one is renumbered by export; sync adopts it and then settles."""
+    exercise, _quiz = author_in_browser(demo)
+    session = session_number(3)
+    for row in db.session.scalars(
+        select(Exercise).where(
+            Exercise.session_id == session.id, Exercise.is_current.is_(True), Exercise.key != exercise.key
+        )
+    ):
+        row.is_current = False  # as if an earlier exercise had been retired
+    db.session.commit()
+    export_content(tmp_path / "first")
+    report = sync_from(tmp_path / "first")
+    assert report.versioned == {"exercise": 1} and report.adopted == {"exercise": 1, "quiz": 1}
+    renumbered = current_exercise(exercise.key)
+    assert (renumbered.position, renumbered.version, renumbered.origin) == (0, 2, ContentOrigin.FILE)
+    export_content(tmp_path / "second")
+    assert snapshot(tmp_path / "second") == snapshot(tmp_path / "first")
+    assert not sync_from(tmp_path / "second").changed
