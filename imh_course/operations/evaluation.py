@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -148,14 +148,6 @@ def evaluation_summary(offering: Offering) -> EvaluationSummary:
         summaries.append(RatingSummary(key=key, label=label, average=average, counts=counts))
     comments = tuple(sorted((a.comments for a in answers if a.comments), key=lambda c: (c.casefold(), c)))
     return EvaluationSummary(responses=len(answers), shown=True, ratings=tuple(summaries), comments=comments)
-
-
-def receipts_count(offering: Offering) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(EvaluationReceipt)
-        .where(EvaluationReceipt.offering_id == offering.id)
-    )
 
 
 # --- attestation --------------------------------------------------------------------------------

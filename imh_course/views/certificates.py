@@ -39,7 +39,6 @@ from ..operations.evaluation import (
     attestation_statement,
     evaluation_submitted,
     evaluation_summary,
-    receipts_count,
     submit_evaluation,
 )
 from ..roles import Permission, Role
@@ -229,6 +228,7 @@ def staff_certificates(offering_id: int):
         reissue_form=ReissueForm(),
         revoke_form=RevokeForm(),
         titles=TITLES,
+        sessions_ahead=sum(1 for m in offering.meetings if m.end_dt > utcnow()),
     )
 
 
@@ -341,7 +341,6 @@ def evaluation_summary_page(offering_id: int):
         "imh_course/certificates/evaluation_summary.html",
         offering=offering,
         summary=evaluation_summary(offering),
-        receipts=receipts_count(offering),
         enrolled=enrolled,
         minimum=MIN_RESPONSES,
         questions=RATING_QUESTIONS,

@@ -127,7 +127,7 @@ def test_summary_is_hidden_below_three_responses(client, login, demo):
     evaluate(client, demo.offering_id, comments="Only mine")
     login("coordinator@example.org")
     page = client.get(f"/staff/offerings/{demo.offering_id}/evaluations").get_data(as_text=True)
-    assert "1 of 3 enrolled learners have answered" in page
+    assert "1 of 3 enrolled learners has answered" in page
     assert "at least 3" in page and "Only mine" not in page
 
 
