@@ -32,6 +32,12 @@ serve: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# Load test under make serve: recreates the PostgreSQL database imh_bench_load, starts scripts/serve.sh on
+# 127.0.0.1:8765, measures dashboard throughput and 50 concurrent learner journeys (needs Redis). LOAD_ARGS.
+.PHONY: load
+load: $(STAMP)
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
+
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -270,3 +270,85 @@ def restore(path: str, force: bool) -> None:
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Restored and verified. {report.summary()}")
+
+
+@imh.group("audit")
+def audit() -> None:
+    """The append-only, hash-chained audit trail."""
+
+
+@audit.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Recompute the hash chain; report the first broken event and exit 1 if any."""
+    from .operations.audit import verify_chain
+
+    checked, broken = verify_chain()
+    db.session.rollback()
+    if broken is not None:
+        click.echo(f"Audit trail BROKEN at event {broken.event_id}: {broken.problem}.", err=True)
+        click.echo(f"{checked} event(s) checked; events from {broken.event_id} on are suspect.", err=True)
+        sys.exit(1)
+    click.echo(f"Audit trail intact: {checked} event(s) verified.")
+
+
+@imh.group("certificates")
+def certificates() -> None:
+    """Issue certificates in bulk."""
+
+
+@certificates.command("issue")
+@click.option("--offering", "offering_id", type=int, required=True, help="The offering's id.")
+@click.option(
+    "--coordinator", "coordinator_email", required=True, help="The coordinator named on the certificates."
+)
+@click.option(
+    "--base-url", default=None, help="The site's address for verification links (else IMH_BASE_URL)."
+)
+@with_appcontext
+def certificates_issue(offering_id: int, coordinator_email: str, base_url: str | None) -> None:
+    """Issue every due certificate of an offering (eligible, active, none valid yet); safe to repeat."""
+    from contextlib import nullcontext
+
+    from .models.offerings import Offering
+    from .operations.accounts import find_user
+    from .operations.audit import Actor
+    from .operations.bulk_certificates import due_rows, issue_due
+    from .roles import Permission
+
+    base = (base_url or current_app.config.get("IMH_BASE_URL") or "").rstrip("/")
+    if not base and not current_app.config.get("SERVER_NAME"):
+        raise click.ClickException(
+            "Certificates print their verification link: set IMH_BASE_URL or pass --base-url https://…"
+        )
+    site = current_app.test_request_context("/", base_url=base) if base else nullcontext()
+    try:
+        begin_write()
+        offering = db.session.get(Offering, offering_id)
+        if offering is None:
+            raise click.ClickException(f"No offering with id {offering_id}.")
+        coordinator = find_user(coordinator_email)
+        if coordinator is None or not coordinator.can(Permission.ISSUE_CERTIFICATES):
+            raise click.ClickException(
+                f"{coordinator_email} is not a coordinator who may issue certificates."
+            )
+        actor = Actor(user=coordinator, role=Role.COORDINATOR.value)
+        with site:
+            rows = due_rows(offering)
+            with click.progressbar(length=len(rows), label="Issuing certificates", file=sys.stderr) as bar:
+                result = issue_due(actor, offering, rows=rows, progress=lambda _row: bar.update(1))
+        label = offering.label
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    click.echo(
+        f"{label}: {len(result.issued)} issued, {result.already} already issued, "
+        f"{len(result.not_eligible)} not eligible, {len(result.failed)} failed (of {result.due} due)."
+    )
+    for name, reasons in result.not_eligible:
+        click.echo(f"  not eligible: {name}: {'; '.join(reasons)}", err=True)
+    for name, message in result.failed:
+        click.echo(f"  failed: {name}: {message}", err=True)
+    if result.failed:
+        sys.exit(1)

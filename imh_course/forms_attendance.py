@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, SubmitField, TimeField
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
 
 from .checkin_codes import normalise
 from .forms import strip_text
@@ -12,7 +12,7 @@ from .operations.attendance import MAX_REASON_CHARS, CheckInIntent
 from .rules.credit import AttendanceStatus
 
 STATUS_LABELS = {
-    AttendanceStatus.PRESENT: "Present (whole meeting)",
+    AttendanceStatus.PRESENT: "Present",
     AttendanceStatus.LATE: "Late",
     AttendanceStatus.LEFT_EARLY: "Left early",
     AttendanceStatus.ABSENT: "Absent",
@@ -26,8 +26,9 @@ class MarkForm(FlaskForm):
 
     status = SelectField(
         "Mark",
-        choices=[SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()],
-        validators=[InputRequired(message="Choose a mark.")],
+        choices=[SelectChoice("", "Not marked")]
+        + [SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()],
+        validators=[DataRequired(message="Choose a mark.")],
     )
     arrived = TimeField(
         "Arrived",

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from flask import Flask, Response, current_app, g, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
 from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy.exc import OperationalError
 
 from . import security_log
 from .extensions import login_manager

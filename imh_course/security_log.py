@@ -3,7 +3,9 @@
 What a person types never reaches the log as-is: emails are masked (``a***@example.org``) and
 carry a short keyed reference so repeated attempts on one account can be correlated without
 storing the address; every value is stripped of CR/LF and other control characters so a crafted
-email cannot forge extra log lines (ASVS 7.3.1); passwords and link tokens are never passed in.
+email cannot forge extra log lines (ASVS 7.3.1); passwords and link tokens are never passed in,
+and requests are identified by their route pattern (``/account/set-password/<token>``), never
+the concrete path.
 
 Each record also carries ``extra={"security_event": <name>, "security_fields": {...}}`` for a
 structured handler (JSON, syslog) a deployment may attach.
@@ -62,7 +64,8 @@ def event(name: str, level: int = logging.INFO, **fields: Any) -> None:
     """Log security event ``name`` with ``key=value`` fields (values cleaned, None dropped)."""
     if has_request_context():
         fields.setdefault("ip", _client_ip())
-        fields.setdefault("path", request.path)
+        # The route pattern, never the concrete path: paths can carry secrets (reset-link tokens).
+        fields.setdefault("route", request.url_rule.rule if request.url_rule else "(no route)")
     kept = {key: clean(value) for key, value in fields.items() if value is not None}
     rendered = " ".join(f"{key}={value}" for key, value in kept.items())
     logger.log(

@@ -11,6 +11,8 @@ from flask.cli import with_appcontext
 from ..database import begin_write
 from ..extensions import db
 
+PASSWORD = "bench-password-2026"  # noqa: S105 - every bench account's password, printed on purpose
+
 
 @click.group("bench")
 def bench() -> None:
@@ -28,10 +30,47 @@ def bench_seed(learners: int) -> None:
     started = time.perf_counter()
     begin_write()
     with click.progressbar(length=learners, label="Seeding learners", file=sys.stderr) as bar:
-        report = seed(learners, password_hash=hash_password("bench-password-2026"), tick=bar.update)
+        report = seed(learners, password_hash=hash_password(PASSWORD), tick=bar.update)
     db.session.commit()
     click.echo(
         f"Seeded {report.learners} learners in {report.offerings} offerings: {report.attendance} attendance, "
         f"{report.progress} progress, {report.attempts} quiz attempts, {report.certificates} certificates "
-        f"in {time.perf_counter() - started:.1f} s. Password of every bench account: bench-password-2026."
+        f"in {time.perf_counter() - started:.1f} s. Password of every bench account: {PASSWORD}."
     )
+
+
+@bench.command("learners")
+@click.option("--count", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option(
+    "--prefix", default="bench-journey", show_default=True, help="E-mails are PREFIX-<id>@example.org."
+)
+@click.option("--offering", "offering_id", type=int, help="Offering id (default: the newest offering).")
+@with_appcontext
+def bench_learners(count: int, prefix: str, offering_id: int | None) -> None:
+    """Add COUNT learners with no activity, enrolled in one offering (for load tests).
+
+    Prints one line per learner: offering id and e-mail. Password: bench-password-2026.
+    """
+    from ..auth import hash_password
+    from .seed import fresh_learners, newest_offering_id
+
+    begin_write()
+    offering_id = offering_id or newest_offering_id()
+    emails = fresh_learners(offering_id, count, prefix=prefix, password_hash=hash_password(PASSWORD))
+    db.session.commit()
+    for email in emails:
+        click.echo(f"{offering_id} {email}")
+
+
+@bench.command("ready")
+@click.option("--count", default=200, show_default=True, type=click.IntRange(1, 10_000))
+@with_appcontext
+def bench_ready(count: int) -> None:
+    """Add an offering whose COUNT learners are all due a CE certificate (to time a bulk issue)."""
+    from ..auth import hash_password
+    from .seed import ready_for_certificates
+
+    begin_write()
+    offering_id = ready_for_certificates(count, password_hash=hash_password(PASSWORD))
+    db.session.commit()
+    click.echo(f"Offering {offering_id}: {count} learners due a CE certificate (bench-ready-*@example.org).")

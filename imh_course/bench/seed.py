@@ -16,16 +16,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from ..extensions import db
 from ..models import (
     AttendanceRecord,
+    Attestation,
     BoardApproval,
     Certificate,
     Course,
     CourseSession,
     Enrolment,
+    EvaluationReceipt,
     Exercise,
     ExerciseResponse,
     InstructorAssignment,
@@ -125,40 +127,8 @@ def seed(
     totals = {"attendance": 0, "progress": 0, "attempts": 0, "certificates": 0}
     for index, size in enumerate(sizes):
         year = start_offering_year + (index // 3)
-        offering = Offering(
-            course_id=course.id,
-            term=TERMS[index % 3],
-            year=year,
-            format=DeliveryFormat.LIVE_ONLINE if index % 2 else DeliveryFormat.IN_PERSON,
-            location="Bench location",
-            meeting_url=None,
-            timezone="America/New_York",
-        )
-        offering.approvals = [
-            BoardApproval(
-                board=Board.SOCIAL_WORK, provider_number="SW-0000", statement="Bench approval (SW)."
-            ),
-            BoardApproval(
-                board=Board.MENTAL_HEALTH, provider_number="MHC-0000", statement="Bench approval (MHC)."
-            ),
-        ]
-        db.session.add(offering)
-        db.session.flush()
+        offering, meetings = _offering(course, sessions, index, year, today)
         offering_ids.append(offering.id)
-        first = today - timedelta(weeks=12)
-        slots = weekly_meetings(first, time(12, 0), 90, "America/New_York", len(sessions))
-        meeting_rows = [
-            {
-                "offering_id": offering.id,
-                "session_id": s.id,
-                "start_dt": b,
-                "end_dt": e,
-                "is_ce_eligible": True,
-            }
-            for s, (b, e) in zip(sessions, slots, strict=True)
-        ]
-        db.session.execute(insert(Meeting), meeting_rows)
-        meetings = db.session.scalars(select(Meeting).where(Meeting.offering_id == offering.id)).all()
 
         # an instructor per offering
         instructor_id = user_id
@@ -240,6 +210,7 @@ def seed(
             Certificate, (_certificate_row(u, offering.id, pdf, now) for u in certified), lambda _n: None
         )
         db.session.flush()
+    _sync_user_sequence()
     return SeedReport(
         offerings=len(sizes),
         learners=learners,
@@ -247,6 +218,149 @@ def seed(
         sample_offering_id=offering_ids[-1] if len(offering_ids) > 1 else offering_ids[0],
         **totals,
     )
+
+
+def _offering(
+    course: Course, sessions: list[CourseSession], index: int, year: int, today: date
+) -> tuple[Offering, list[Meeting]]:
+    """A new offering with both board approvals and its 11 weekly meetings, the last a week ago."""
+    offering = Offering(
+        course_id=course.id,
+        term=TERMS[index % 3],
+        year=year,
+        format=DeliveryFormat.LIVE_ONLINE if index % 2 else DeliveryFormat.IN_PERSON,
+        location="Bench location",
+        meeting_url=None,
+        timezone="America/New_York",
+    )
+    offering.approvals = [
+        BoardApproval(board=Board.SOCIAL_WORK, provider_number="SW-0000", statement="Bench approval (SW)."),
+        BoardApproval(
+            board=Board.MENTAL_HEALTH, provider_number="MHC-0000", statement="Bench approval (MHC)."
+        ),
+    ]
+    db.session.add(offering)
+    db.session.flush()
+    first = today - timedelta(weeks=12)
+    slots = weekly_meetings(first, time(12, 0), 90, "America/New_York", len(sessions))
+    db.session.execute(
+        insert(Meeting),
+        [
+            {
+                "offering_id": offering.id,
+                "session_id": s.id,
+                "start_dt": b,
+                "end_dt": e,
+                "is_ce_eligible": True,
+            }
+            for s, (b, e) in zip(sessions, slots, strict=True)
+        ],
+    )
+    meetings = db.session.scalars(
+        select(Meeting).where(Meeting.offering_id == offering.id).order_by(Meeting.start_dt)
+    ).all()
+    return offering, list(meetings)
+
+
+def ready_for_certificates(count: int, *, password_hash: str, today: date | None = None) -> int:
+    """A new offering whose ``count`` learners are all due a CE certificate and have none yet:
+    LCSW with a licence number, present at every meeting from start to end, evaluation submitted,
+    attendance attested with the CE minutes they have. For timing a bulk issue; flushes only.
+    Returns the offering id."""
+    today = today or date.today()
+    course = db.session.scalar(select(Course).order_by(Course.id).limit(1))
+    if course is None:
+        raise RuntimeError("Load the course content first: flask imh content sync")
+    sessions = db.session.scalars(
+        select(CourseSession).where(CourseSession.course_id == course.id).order_by(CourseSession.number)
+    ).all()
+    year = (db.session.scalar(select(func.max(Offering.year))) or 1999) + 1  # (course, term, year) is unique
+    offering, meetings = _offering(course, list(sessions), 0, year, today)
+    now = datetime.now(UTC)
+    start = (db.session.scalar(select(func.max(User.id))) or 0) + 1
+    ids = list(range(start, start + count))
+    noop: Callable[[int], None] = lambda _n: None  # noqa: E731
+    names = ("Zoë Ñuñez-Ørsted", "Margaret O'Connell", "José Álvarez", "Aisha Bello", "Chloé Dubois")
+    _insert(
+        User,
+        (
+            _user_row(i, f"bench-ready-{i}@example.org", f"{names[i % 5]} {i}", password_hash, now)
+            for i in ids
+        ),
+        noop,
+    )
+    _insert(UserRole, ({"user_id": i, "role": Role.LEARNER} for i in ids), noop)
+    _insert(
+        LearnerProfile,
+        (
+            {
+                "user_id": i,
+                "certificate_name": f"{names[i % 5]} {i}",
+                "discipline": "Social work",
+                "license_type": "LCSW",
+                "license_number": f"{i % 1_000_000:06d}",
+                "license_state": "NY",
+                "updated_dt": now,
+            }
+            for i in ids
+        ),
+        noop,
+    )
+    _insert(
+        Enrolment,
+        (
+            {
+                "offering_id": offering.id,
+                "user_id": i,
+                "status": "active",
+                "funding": "full_fee",
+                "enrolled_dt": now,
+            }
+            for i in ids
+        ),
+        noop,
+    )
+    _insert(
+        AttendanceRecord,
+        (
+            {
+                "meeting_id": m.id,
+                "user_id": i,
+                "status": "present",
+                "arrived_dt": m.start_dt,
+                "departed_dt": m.end_dt,
+                "method": "instructor",
+                "created_dt": now,
+                "updated_dt": now,
+            }
+            for m in meetings
+            for i in ids
+        ),
+        noop,
+    )
+    _insert(
+        EvaluationReceipt,
+        ({"offering_id": offering.id, "user_id": i, "submitted_dt": now} for i in ids),
+        noop,
+    )
+    minutes = sum(int((m.end_dt - m.start_dt).total_seconds() // 60) for m in meetings)
+    _insert(
+        Attestation,
+        (
+            {
+                "offering_id": offering.id,
+                "user_id": i,
+                "statement": "I attest that the attendance recorded for me is accurate.",
+                "ce_minutes_shown": minutes,
+                "attested_dt": now,
+            }
+            for i in ids
+        ),
+        noop,
+    )
+    db.session.flush()
+    _sync_user_sequence()
+    return offering.id
 
 
 def _user_row(user_id: int, email: str, name: str, password_hash: str, now: datetime) -> dict[str, Any]:
@@ -384,3 +498,61 @@ def _placeholder_pdf() -> bytes:
     pdf.set_font("helvetica", size=12)
     pdf.cell(text="Benchmark certificate placeholder")
     return bytes(pdf.output())
+
+
+def fresh_learners(offering_id: int, count: int, *, prefix: str, password_hash: str) -> list[str]:
+    """Add ``count`` learners enrolled in ``offering_id`` with no activity yet; flushes only.
+
+    For timings and load tests that must start from a clean slate (first quiz attempt, first
+    reading completion). E-mails are ``{prefix}-{user id}@example.org``; returns them in order.
+    """
+    now = datetime.now(UTC)
+    start = (db.session.scalar(select(func.max(User.id))) or 0) + 1
+    ids = list(range(start, start + count))
+    emails = [f"{prefix}-{i}@example.org" for i in ids]
+    noop: Callable[[int], None] = lambda _n: None  # noqa: E731
+    _insert(
+        User,
+        (_user_row(i, e, f"{prefix} {i}", password_hash, now) for i, e in zip(ids, emails, strict=True)),
+        noop,
+    )
+    _insert(UserRole, ({"user_id": i, "role": Role.LEARNER} for i in ids), noop)
+    _insert(
+        LearnerProfile,
+        ({"user_id": i, "certificate_name": f"{prefix} {i}", "updated_dt": now} for i in ids),
+        noop,
+    )
+    _insert(
+        Enrolment,
+        (
+            {
+                "offering_id": offering_id,
+                "user_id": i,
+                "status": "active",
+                "funding": "full_fee",
+                "enrolled_dt": now,
+            }
+            for i in ids
+        ),
+        noop,
+    )
+    db.session.flush()
+    _sync_user_sequence()
+    return emails
+
+
+def _sync_user_sequence() -> None:
+    """User ids are inserted explicitly; on PostgreSQL move the id sequence past them, or the next
+    account created the normal way (a coordinator, a sign-up) would collide with a seeded one."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            text("SELECT setval(pg_get_serial_sequence('imh_user', 'id'), (SELECT max(id) FROM imh_user))")
+        )
+
+
+def newest_offering_id() -> int:
+    """The most recently created offering (the last one ``seed`` made)."""
+    offering_id = db.session.scalar(select(func.max(Offering.id)))
+    if offering_id is None:
+        raise RuntimeError("No offering yet: run flask imh bench seed first")
+    return offering_id

@@ -11,7 +11,6 @@ mix). A certificate of completion prints no CE hours and no board approval.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
 from dataclasses import dataclass, fields, replace
@@ -20,6 +19,7 @@ from typing import Any
 
 import segno
 from fpdf import FPDF
+from PIL import Image
 
 from imh_course.documents._pdf import (
     FAMILY,
@@ -194,34 +194,45 @@ def _frame(pdf: FPDF) -> None:
         pdf.rect(x - 1.5, y - 1.5, 3, 3, style="F")
 
 
-def _fit(pdf: FPDF, block: _Block) -> tuple[float, list[str]]:
-    return fit_lines(
-        pdf,
-        block.text,
-        width=block.width,
-        style=block.style,
-        size=block.size,
-        min_size=block.min_size,
-        max_lines=block.max_lines,
-    )
+class _Fitter:
+    """:func:`fit_lines` for blocks, memoised for one document: the body is measured (perhaps at
+    several scales) and then drawn, and each block is fitted once, not at every step."""
 
+    def __init__(self, pdf: FPDF) -> None:
+        self.pdf = pdf
+        self._fits: dict[_Block, tuple[float, list[str]]] = {}
 
-def _measure(pdf: FPDF, block: _Block) -> float:
-    size, lines = _fit(pdf, block)
-    return len(lines) * line_height(size) + block.gap_after
+    def fit(self, block: _Block) -> tuple[float, list[str]]:
+        found = self._fits.get(block)
+        if found is None:
+            found = self._fits[block] = fit_lines(
+                self.pdf,
+                block.text,
+                width=block.width,
+                style=block.style,
+                size=block.size,
+                min_size=block.min_size,
+                max_lines=block.max_lines,
+            )
+        return found
 
+    def measure(self, block: _Block) -> float:
+        size, lines = self.fit(block)
+        return len(lines) * line_height(size) + block.gap_after
 
-def _centered(pdf: FPDF, y: float, block: _Block) -> float:
-    """Draw ``block`` centred from ``y``; return the y after it (including its gap)."""
-    size, lines = _fit(pdf, block)
-    pdf.set_text_color(*block.color)
-    height = line_height(size)
-    x = CONTENT_X + (CONTENT_W - block.width) / 2
-    for line in lines:
-        pdf.set_xy(x, y)
-        pdf.cell(block.width, height, line, align="C")
-        y += height
-    return y + block.gap_after
+    def centered(self, y: float, block: _Block) -> float:
+        """Draw ``block`` centred from ``y``; return the y after it (including its gap)."""
+        pdf = self.pdf
+        size, lines = self.fit(block)
+        pdf.set_font(FAMILY, block.style, size)
+        pdf.set_text_color(*block.color)
+        height = line_height(size)
+        x = CONTENT_X + (CONTENT_W - block.width) / 2
+        for line in lines:
+            pdf.set_xy(x, y)
+            pdf.cell(block.width, height, line, align="C")
+            y += height
+        return y + block.gap_after
 
 
 def _scaled(blocks: list[_Block], scale: float) -> list[_Block]:
@@ -317,11 +328,27 @@ def _footer(pdf: FPDF, facts: CertificateFacts) -> None:
         pdf.cell(mid_w, line_height(size), line, align="C", link=facts.verification_url)
         y += line_height(size)
 
-    qr = segno.make(facts.verification_url, error="m", micro=False)  # Micro QR: many phones can't read it
-    png = io.BytesIO()
-    qr.save(png, kind="png", scale=8, border=4)
-    png.seek(0)
-    pdf.image(png, x=PAGE_W - 24 - QR_SIZE, y=166, w=QR_SIZE, h=QR_SIZE, link=facts.verification_url)
+    qr = _qr_image(facts.verification_url)
+    pdf.image(qr, x=PAGE_W - 24 - QR_SIZE, y=166, w=QR_SIZE, h=QR_SIZE, link=facts.verification_url)
+
+
+def _qr_image(url: str) -> Image.Image:
+    """The QR code of ``url`` as a 1-bit image: 8 pixels a module and a 4-module quiet zone.
+
+    The same pixels as segno's PNG at ``scale=8, border=4`` (so the same PDF bytes), drawn
+    straight from the module matrix instead of encoding a PNG for fpdf2 to decode again.
+    """
+    qr = segno.make(url, error="m", micro=False)  # Micro QR: many phones can't read it
+    border, scale = 4, 8
+    side = qr.symbol_size(scale=1, border=border)[0]
+    light = b"\xff" * border
+    modules = b"".join(
+        light + bytes(0 if dark else 255 for dark in row) + light for row in qr.matrix_iter(scale=1, border=0)
+    )
+    pixels = light * side + modules + light * side
+    small = Image.frombytes("L", (side, side), pixels)
+    big = small.resize((side * scale, side * scale), Image.Resampling.NEAREST)
+    return big.convert("1", dither=Image.Dither.NONE)
 
 
 def render_certificate_pdf(facts: CertificateFacts) -> bytes:
@@ -345,9 +372,10 @@ def render_certificate_pdf(facts: CertificateFacts) -> bytes:
     pdf.add_page()
     _frame(pdf)
 
+    fitter = _Fitter(pdf)
     provider = _Block(facts.provider_name, "B", size=12, min_size=7, color=GREY, gap_after=2)
-    y = _centered(pdf, 18, provider)
-    y = _centered(pdf, y, _Block(title, "B", size=30, min_size=20, color=NAVY, gap_after=2))
+    y = fitter.centered(18, provider)
+    y = fitter.centered(y, _Block(title, "B", size=30, min_size=20, color=NAVY, gap_after=2))
     pdf.set_draw_color(*GOLD)
     pdf.set_line_width(0.6)
     pdf.line(PAGE_W / 2 - 40, y, PAGE_W / 2 + 40, y)
@@ -357,12 +385,12 @@ def render_certificate_pdf(facts: CertificateFacts) -> bytes:
     top = y + 4
     for scale in (1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.5):
         blocks = _scaled(_body_blocks(facts), scale)
-        total = sum(_measure(pdf, block) for block in blocks)
+        total = sum(fitter.measure(block) for block in blocks)
         if total <= BODY_BOTTOM - top:
             break
     y = top + max(0.0, (BODY_BOTTOM - top - total) / 2)
     for block in blocks:
-        y = _centered(pdf, y, block)
+        y = fitter.centered(y, block)
 
     _footer(pdf, facts)
     return bytes(pdf.output())

@@ -229,9 +229,10 @@ def load_matrix(
 
 
 def iter_rows(
-    offering: Offering, config: Mapping[str, Any] | None = None, *, chunk: int = EXPORT_CHUNK
+    offering: Offering, config: Mapping[str, Any] | None = None, *, chunk: int | None = None
 ) -> Iterator[tuple[OfferingFrame, LearnerRow]]:
     """The matrix rows, streamed ``chunk`` learners at a time (memory bounded by the chunk)."""
+    chunk = chunk or EXPORT_CHUNK
     policy, completion = policies(config)
     frame = load_frame(offering)
     now = utcnow()

@@ -76,7 +76,7 @@ def audit_trail():
     ]
     actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     form.action.choices = [SelectChoice("", "All actions")] + [SelectChoice(a, a) for a in actions]
-    form.validate()
+    valid = form.validate()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     events = db.session.scalars(
         _filtered(form).order_by(AuditEvent.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
@@ -99,4 +99,4 @@ def audit_trail():
         prev_url=url_for("imh.audit_trail", **args, page=page - 1) if page > 1 else None,
         next_url=url_for("imh.audit_trail", **args, page=page + 1) if has_next else None,
         timezone=current_app.config["IMH_TIMEZONE"],
-    )
+    ), (200 if valid else 400)

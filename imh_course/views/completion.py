@@ -71,6 +71,7 @@ def completion_matrix(offering_id: int):
     shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     counts = session_counts(matrix.frame, matrix.rows)
     _policy, completion = policies()
+    funnel = funnel_bars(matrix.rows, completion.min_meetings)
     sort_links = {
         key: url_for(
             "imh.completion_matrix",
@@ -100,10 +101,8 @@ def completion_matrix(offering_id: int):
         attendance_chart=column_chart(
             "attendance-chart", "Learners credited per session", attendance_bars(counts)
         ),
-        funnel=funnel_bars(matrix.rows, completion.min_meetings),
-        funnel_chart=funnel_chart(
-            "funnel-chart", "Completion funnel", funnel_bars(matrix.rows, completion.min_meetings)
-        ),
+        funnel=funnel,
+        funnel_chart=funnel_chart("funnel-chart", "Completion funnel", funnel),
         attendance_endpoint=attendance_endpoint(),
         short=STATUS_SHORT,
         funding_labels=FUNDING_LABELS,
@@ -191,11 +190,7 @@ def bulk_issue(offering_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        try:
-            result = issue_due(coordinator_actor(), offering, rows=due)
-        except Exception:
-            db.session.rollback()
-            raise
+        result = issue_due(coordinator_actor(), offering, rows=due)
         db.session.commit()
         return render_template("imh_course/coordinator/bulk_result.html", offering=offering, result=result)
     active = [r for r in rows if r.active]

@@ -43,7 +43,7 @@ def test_instructor_runs_check_in_and_corrects_a_mark_with_a_reason(
     """Open check-in, a learner signs in from another browser, everyone else is marked, one mark corrected."""
     console_errors: list[str] = []
     page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
-    # 400 answers (a refused correction) and the missing favicon are logged as failed loads: not script errors.
+    # 400 answers (a refused correction) and the missing favicon log "failed to load": not script errors.
     base = live_server.url
     sign_in(page, base, "instructor@example.org", TEST_PASSWORD)
     page.goto(f"{base}/staff/offerings/{demo.offering_id}")

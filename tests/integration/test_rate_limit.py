@@ -1,0 +1,225 @@
+"""Sign-in throttling per address and per account, ahead of CSRF, shared through Redis (ASVS 2.2.1)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import uuid
+
+import pytest
+from flask import g
+
+from app import create_app
+from imh_course.extensions import db
+from imh_course.roles import Role
+from tests.conftest import TEST_PASSWORD
+
+REDIS_URL = os.environ.get("IMH_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+WRONG = "not-the-right-password"
+
+
+def csrf_token(client) -> str:
+    # The test's app context outlives requests and Flask-WTF caches the token in g: forget it, so
+    # a new client's session really receives one.
+    g.pop("csrf_token", None)
+    page = client.get("/login").get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert match, "the sign-in form carries a CSRF token"
+    return match.group(1)
+
+
+def attempt(client, email: str, password: str = WRONG, *, ip: str = "203.0.113.7", token: bool = True):
+    data = {"email": email, "password": password}
+    if token:
+        data["csrf_token"] = csrf_token(client)
+    return client.post("/login", data=data, environ_base={"REMOTE_ADDR": ip})
+
+
+def limited_config(**extra: object) -> dict[str, object]:
+    return {
+        "RATELIMIT_ENABLED": True,
+        "WTF_CSRF_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": f"imh-test-{uuid.uuid4().hex}",
+        **extra,
+    }
+
+
+@pytest.fixture
+def app_config():
+    return limited_config()
+
+
+@pytest.fixture
+def ada(make_user):
+    return make_user(Role.LEARNER, email="ada@example.org")
+
+
+def test_ten_failed_sign_ins_then_a_friendly_429(client, ada):
+    """After 10 failed sign-ins the 11th attempt, even with the right password, gets a friendly 429 page."""
+    for _ in range(10):
+        assert attempt(client, "ada@example.org").status_code == 200
+    response = attempt(client, "ada@example.org", TEST_PASSWORD)
+    assert response.status_code == 429
+    page = response.get_data(as_text=True)
+    assert "Too many sign-in attempts" in page and "<html" in page
+    assert int(response.headers["Retry-After"]) > 0
+    assert "Content-Security-Policy" in response.headers
+
+
+def test_token_less_posts_are_counted(client, ada):
+    """A flood of POSTs without a CSRF token (refused with 400) still uses up the allowance."""
+    for _ in range(10):
+        assert attempt(client, "ada@example.org", token=False).status_code == 400
+    assert attempt(client, "ada@example.org", TEST_PASSWORD).status_code == 429
+
+
+def test_another_account_from_the_same_address_hits_the_address_limit(client, ada):
+    """Guessing across many accounts from one address is stopped by the per-address limit."""
+    for n in range(10):
+        assert attempt(client, f"guess{n}@example.org").status_code == 200
+    assert attempt(client, "ada@example.org", TEST_PASSWORD).status_code == 429
+
+
+def test_one_account_is_protected_across_addresses(client, ada):
+    """Guessing one account's password from many addresses is stopped by the per-account limit."""
+    for n in range(10):
+        email = "ada@example.org" if n % 2 else "ADA@Example.org "
+        assert attempt(client, email, ip=f"198.51.100.{n + 1}").status_code == 200
+    assert attempt(client, "ada@example.org", TEST_PASSWORD, ip="192.0.2.99").status_code == 429
+
+
+def test_other_people_are_not_locked_out(app, client, ada, make_user):
+    """When one address is limited, a person at another address signs in to another account normally."""
+    make_user(Role.LEARNER, email="grace@example.org")
+    for n in range(10):
+        attempt(client, f"guess{n}@example.org")
+    assert attempt(client, "guess@example.org").status_code == 429
+    elsewhere = app.test_client()
+    assert attempt(elsewhere, "grace@example.org", TEST_PASSWORD, ip="192.0.2.50").status_code == 302
+
+
+def test_successful_sign_ins_are_not_counted(app, ada):
+    """A classroom signing in from one shared address is never limited by its successful sign-ins."""
+    for _ in range(15):
+        assert attempt(app.test_client(), "ada@example.org", TEST_PASSWORD).status_code == 302
+
+
+def _form_token(client, path: str) -> str:
+    g.pop("csrf_token", None)
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def test_guessing_the_current_password_on_the_change_form_is_limited(client, ada):
+    """A hijacked session cannot guess the current password endlessly: 10 tries per person, then 429."""
+    # the same address as the requests below: "strong" session protection ends a session that moves
+    assert attempt(client, "ada@example.org", TEST_PASSWORD, ip="127.0.0.1").status_code == 302
+    token = _form_token(client, "/account/password")
+    guess = {"new_password": "seven quiet harbours", "confirm": "seven quiet harbours", "csrf_token": token}
+    for n in range(10):
+        response = client.post("/account/password", data={**guess, "current_password": f"guess-number-{n}"})
+        assert response.status_code == 400
+    assert (
+        client.post("/account/password", data={**guess, "current_password": TEST_PASSWORD}).status_code == 429
+    )
+
+
+def test_forgot_password_requests_are_limited(client):
+    """The forgot-password form answers at most 5 requests a minute per address, then a friendly 429."""
+    token = _form_token(client, "/account/forgot")
+    for n in range(5):
+        assert (
+            client.post(
+                "/account/forgot", data={"email": f"p{n}@example.org", "csrf_token": token}
+            ).status_code
+            == 200
+        )
+    response = client.post("/account/forgot", data={"email": "p9@example.org", "csrf_token": token})
+    assert response.status_code == 429 and "Too many attempts" in response.get_data(as_text=True)
+
+
+class TestStorageOutage:
+    @pytest.fixture
+    def app_config(self):
+        return limited_config(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1")
+
+    def test_sign_in_keeps_working_and_the_outage_is_logged(self, client, ada, caplog):
+        """If the rate-limit store is down, people can still sign in, and the outage is logged as an error."""
+        caplog.set_level(logging.INFO, logger="imh_course.security")
+        assert attempt(client, "ada@example.org", TEST_PASSWORD).status_code == 302
+        assert any(
+            r.levelno == logging.ERROR and "throttle storage unavailable" in r.getMessage()
+            for r in caplog.records
+        )
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The local Redis; skipped (with the reason) when unreachable unless IMH_REQUIRE_REDIS=1."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        reason = f"Redis not reachable at {REDIS_URL} ({exc})"
+        if os.environ.get("IMH_REQUIRE_REDIS") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+def _second_instance(database_url: str, config: dict[str, object]):
+    """Another app instance on the same database: a second gunicorn worker, in effect."""
+    return create_app({"IMH_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url, **config})
+
+
+def _dispose(instance) -> None:
+    with instance.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+class TestSharedStorage:
+    @pytest.fixture
+    def app_config(self, redis_url):
+        return limited_config(RATELIMIT_STORAGE_URI=redis_url)
+
+    @pytest.fixture(autouse=True)
+    def _clean_redis(self, app_config):
+        import redis
+
+        yield
+        client = redis.Redis.from_url(app_config["RATELIMIT_STORAGE_URI"])
+        for key in client.scan_iter(match=f"*{app_config['RATELIMIT_KEY_PREFIX']}*"):
+            client.delete(key)
+        client.close()
+
+    def test_two_app_instances_share_the_limit_through_redis(
+        self, app, client, ada, database_url, app_config
+    ):
+        """Failures counted by one worker limit the other: with Redis the limit holds across workers."""
+        other = _second_instance(database_url, app_config)
+        try:
+            other_client = other.test_client()
+            for _ in range(10):
+                assert attempt(other_client, "ada@example.org").status_code == 200
+            assert attempt(client, "ada@example.org", TEST_PASSWORD).status_code == 429
+        finally:
+            _dispose(other)
+
+    def test_without_shared_storage_each_instance_counts_alone(self, app, client, ada, database_url):
+        """The control: with per-process memory storage the other instance's failures are not seen."""
+        config = limited_config(RATELIMIT_STORAGE_URI="memory://")
+        first = _second_instance(database_url, config)
+        second = _second_instance(database_url, config)
+        try:
+            for _ in range(10):
+                assert attempt(first.test_client(), "ada@example.org").status_code == 200
+            assert attempt(second.test_client(), "ada@example.org", TEST_PASSWORD).status_code == 302
+        finally:
+            _dispose(first)
+            _dispose(second)
