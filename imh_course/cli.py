@@ -144,10 +144,14 @@ def user_create(email: str, full_name: str, roles: tuple[str, ...], password: st
 
 
 @imh.command("demo")
+@click.option(
+    "--live-meeting", is_flag=True, help="Also move the next meeting to start now, to try self check-in."
+)
 @with_appcontext
-def demo() -> None:
+def demo(live_meeting: bool) -> None:
     """Create the demo offering, its 11 meetings and demo accounts (reuses what exists)."""
-    from .operations.demo import DEMO_ACCOUNTS, ensure_demo
+    from .models.types import utcnow
+    from .operations.demo import DEMO_ACCOUNTS, ensure_demo, make_next_meeting_live
 
     cfg = current_app.config
     try:
@@ -158,6 +162,7 @@ def demo() -> None:
             provider=cfg["IMH_PROVIDER_NAME"],
             tz_name=cfg["IMH_TIMEZONE"],
         )
+        moved = make_next_meeting_live(result.offering, utcnow()) if live_meeting else None
         db.session.commit()
     except RuntimeError as exc:
         db.session.rollback()
@@ -166,6 +171,10 @@ def demo() -> None:
     click.echo(
         f"{what} the demo offering {result.offering.label} with {len(result.offering.meetings)} meetings."
     )
+    if moved is not None:
+        click.echo(
+            f"Session {moved.session.number} now started 5 minutes ago: open its check-in as the instructor."
+        )
     click.echo(f"Demo sign-ins (password: {cfg['IMH_DEMO_PASSWORD']}):")
     for account in DEMO_ACCOUNTS:
         detail = account.profile.license_type if account.profile else ""

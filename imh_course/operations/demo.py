@@ -214,3 +214,29 @@ def _ensure_links(actor: Actor, offering: Offering, users: dict[str, User]) -> N
                     learner_id=user.id,
                     after={"funding": account.funding.value},
                 )
+
+
+def make_next_meeting_live(offering: Offering, now: datetime) -> Meeting | None:
+    """Move the next meeting not yet over so it started five minutes ago (to try self check-in).
+
+    An ordinary, audited reschedule, exactly what a coordinator could do on the meeting page.
+    """
+    from .offerings import update_meeting
+
+    meeting = db.session.scalar(
+        select(Meeting)
+        .where(Meeting.offering_id == offering.id, Meeting.end_dt > now)
+        .order_by(Meeting.start_dt)
+    )
+    if meeting is None:
+        return None
+    start = now.replace(second=0, microsecond=0) - timedelta(minutes=5)
+    update_meeting(
+        Actor.system(),
+        meeting,
+        start,
+        start + timedelta(minutes=meeting.length_minutes),
+        meeting.is_ce_eligible,
+        "Demo: moved to now so self check-in can be tried.",
+    )
+    return meeting

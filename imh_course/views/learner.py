@@ -13,6 +13,8 @@ from ..extensions import db
 from ..forms import MarkCompleteForm
 from ..models.curriculum import CourseSession
 from ..models.offerings import FORMAT_LABELS, Enrolment, EnrolmentStatus, Meeting
+from ..models.types import utcnow
+from ..operations.attendance import live_meeting
 from ..roles import Permission
 from . import bp
 from .learner_common import my_ledger, studied_offering
@@ -39,8 +41,10 @@ def offering_dashboard(offering_id: int):
     """The 11 sessions with their status, both ledgers as separate progress bars, what is due next."""
     offering, enrolment = studied_offering(offering_id)
     ledger = my_ledger(offering)
+    live = live_meeting(offering.id, utcnow())
     return render_template(
         "imh_course/learner/dashboard.html",
+        live_checkin=live[0] if live else None,
         offering=offering,
         enrolment=enrolment,
         ledger=ledger,

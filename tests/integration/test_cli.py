@@ -184,3 +184,19 @@ def test_user_create(runner):
         ]
     )
     assert dup.exit_code != 0 and "already exists" in dup.output
+
+
+def test_demo_live_meeting_moves_the_next_meeting_to_now(runner):
+    """`flask imh demo --live-meeting` moves the next meeting to now (audited) so check-in can be tried."""
+    from imh_course.models.types import utcnow
+
+    assert runner.invoke(args=["imh", "content", "sync"]).exit_code == 0
+    result = runner.invoke(args=["imh", "demo", "--live-meeting"])
+    assert result.exit_code == 0, result.output
+    assert "started 5 minutes ago" in result.output
+    now = utcnow()
+    live = db.session.scalars(select(Meeting).where(Meeting.start_dt <= now, Meeting.end_dt > now)).all()
+    assert len(live) == 1
+    assert (
+        db.session.scalar(select(AuditEvent).where(AuditEvent.reason.like("Demo: moved to now%"))) is not None
+    )

@@ -277,3 +277,24 @@ def test_learner_only_sees_their_own_offerings(client, demo, login, make_user):
     login("elsewhere@example.org")
     assert client.get(f"/learn/offerings/{demo.offering_id}/transcript").status_code == 404
     assert client.get(f"/learn/offerings/{demo.offering_id}/calendar.ics").status_code == 404
+
+
+def test_dashboard_offers_check_in_while_it_is_open(client, demo, login):
+    """While an instructor has check-in open, the learner's dashboard links straight to it."""
+    from imh_course.database import begin_write
+    from imh_course.models import Meeting, Offering, User
+    from imh_course.models.types import utcnow
+    from imh_course.operations.attendance import open_checkin
+    from imh_course.operations.audit import Actor
+    from imh_course.operations.demo import make_next_meeting_live
+
+    login("lcsw@example.org")
+    url = f"/learn/offerings/{demo.offering_id}"
+    assert "Check in now" not in client.get(url).get_data(as_text=True)
+    begin_write()
+    meeting = make_next_meeting_live(db.session.get(Offering, demo.offering_id), utcnow())
+    instructor = db.session.get(User, demo.instructor_id)
+    open_checkin(Actor(instructor, "instructor"), db.session.get(Meeting, meeting.id))
+    db.session.commit()
+    html = client.get(url).get_data(as_text=True)
+    assert "Check in now" in html and f"/learn/offerings/{demo.offering_id}/check-in" in html
