@@ -8,7 +8,8 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
 
 from .checkin_codes import normalise
 from .forms import strip_text
-from .operations.attendance import MAX_REASON_CHARS, CheckInIntent
+from .operations.attendance import MAX_REASON_CHARS
+from .operations.checkin import CheckInIntent
 from .rules.credit import AttendanceStatus
 
 STATUS_LABELS = {

@@ -2,8 +2,8 @@
 
 They check HTTP input only (types, lengths, required fields). The content rules (exactly one
 correct option for a single-answer question, two options for true/false …) are the content
-schema's, applied by ``operations/authoring.py``; ``show_problems`` puts its messages back on the
-fields so the page can be re-rendered with them.
+schema's, applied by ``operations/authoring.py`` and ``operations/quiz_authoring.py``;
+``show_problems`` puts its messages back on the fields so the page can be re-rendered with them.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from .content.schema import ExerciseKind, QuestionKind
-from .operations.authoring import ExerciseDraft, OptionDraft, QuestionDraft, QuizSettings
+from .operations.authoring import ExerciseDraft
+from .operations.quiz_authoring import OptionDraft, QuestionDraft, QuizSettings
 
 MAX_OPTIONS = 8
 MARKDOWN_HINT = (

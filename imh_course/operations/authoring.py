@@ -1,6 +1,11 @@
-"""Browser authoring of learning exercises and quizzes: create, edit (new version), publish.
+"""Browser authoring of learning exercises, and the rules and versioning every authored item shares.
 
-Rules the views rely on:
+Quizzes (settings and questions) are authored in ``operations/quiz_authoring.py``, which builds on
+the shared pieces here: ``AuthoringError`` and ``EditConflict``, ``validated`` / ``clean_text``,
+``unique_key``, the copy-on-write helpers (``lock_current``, ``save_new_version``,
+``save_first_version``) and ``set_published``. This module never imports it.
+
+Rules the views rely on (for exercises and quizzes alike):
 
 * **Same schema as the files.** Input is validated with the pydantic models of the content files
   (``ExerciseSpec``, ``QuestionSpec``, ``QuizSpec``); problems come back as ``AuthoringError`` with
@@ -29,31 +34,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
-from ..content.export import MissingSourceError, exercise_spec_of, quiz_spec_of
-from ..content.schema import ExerciseSpec, QuestionSpec, QuizSpec
-from ..content.sync import (
-    build_exercise,
-    build_question,
-    build_quiz,
-    checksum,
-    exercise_source,
-    quiz_source,
-)
+from ..content.export import exercise_spec_of
+from ..content.schema import ExerciseSpec
+from ..content.sync import build_exercise, checksum, exercise_source
 from ..extensions import db
-from ..models.curriculum import ContentOrigin, CourseSession, Exercise, Quiz, QuizQuestion, Reading
+from ..models.curriculum import ContentOrigin, CourseSession, Exercise, Quiz, Reading
 from .audit import Actor, record_event
 
 T = TypeVar("T", Exercise, Quiz)
 
-#: Letters used as option ids for new options (``a`` … ``h``: at most 8 options).
-OPTION_IDS = "abcdefghijklmnopqrstuvwxyz"
 MAX_KEY_LENGTH = 60
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -78,29 +73,6 @@ class ExerciseDraft:
     instructions: str
 
 
-@dataclass(frozen=True)
-class OptionDraft:
-    text: str
-    correct: bool
-    feedback: str
-
-
-@dataclass(frozen=True)
-class QuestionDraft:
-    kind: str
-    prompt: str
-    options: list[OptionDraft] = field(default_factory=list)
-    points: int = 1
-
-
-@dataclass(frozen=True)
-class QuizSettings:
-    title: str
-    estimated_minutes: int
-    pass_mark: int = 80
-    max_attempts: int | None = 3
-
-
 # --- reading the authorable content ---------------------------------------------------------------
 
 
@@ -115,27 +87,12 @@ def session_exercises(session: CourseSession) -> list[Exercise]:
     )
 
 
-def session_quiz(session: CourseSession) -> Quiz | None:
-    """The current version of the session's quiz (published or not), with its questions."""
-    return db.session.scalar(
-        select(Quiz)
-        .where(Quiz.session_id == session.id, Quiz.is_current.is_(True))
-        .options(selectinload(Quiz.questions))
-        .order_by(Quiz.id)
-        .limit(1)
-    )
-
-
 def current_exercise(session: CourseSession, key: str) -> Exercise | None:
     return db.session.scalar(
         select(Exercise).where(
             Exercise.session_id == session.id, Exercise.key == key, Exercise.is_current.is_(True)
         )
     )
-
-
-def find_question(quiz: Quiz, key: str) -> QuizQuestion | None:
-    return next((q for q in quiz.questions if q.key == key), None)
 
 
 # --- validation -----------------------------------------------------------------------------------
@@ -164,7 +121,8 @@ def _problems(exc: ValidationError, prefix: str = "") -> dict[str, list[str]]:
     return problems
 
 
-def _validated(model: type[Any], data: dict[str, Any], prefix: str = "") -> Any:
+def validated(model: type[Any], data: dict[str, Any], prefix: str = "") -> Any:
+    """``data`` validated by ``model`` (a content-file schema), or AuthoringError with every problem."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -172,7 +130,7 @@ def _validated(model: type[Any], data: dict[str, Any], prefix: str = "") -> Any:
 
 
 def exercise_spec(draft: ExerciseDraft, key: str) -> ExerciseSpec:
-    return _validated(
+    return validated(
         ExerciseSpec,
         {
             "id": key,
@@ -182,51 +140,6 @@ def exercise_spec(draft: ExerciseDraft, key: str) -> ExerciseSpec:
             "instructions": clean_text(draft.instructions),
         },
     )
-
-
-def question_spec(draft: QuestionDraft, key: str, option_ids: list[str] | None = None) -> QuestionSpec:
-    """Validate a question; ``option_ids`` keeps the ids of an edited question's options by position."""
-    ids = list(option_ids or [])
-    free = [letter for letter in OPTION_IDS if letter not in ids]
-    options = []
-    for index, option in enumerate(draft.options):
-        option_id = ids[index] if index < len(ids) else (free.pop(0) if free else f"o{index}")
-        options.append(
-            {
-                "id": option_id,
-                "text": clean_text(option.text),
-                "correct": bool(option.correct),
-                "feedback": clean_text(option.feedback),
-            }
-        )
-    data = {
-        "id": key,
-        "kind": draft.kind,
-        "prompt": clean_text(draft.prompt),
-        "points": draft.points,
-        "options": options,
-    }
-    return _validated(QuestionSpec, data)
-
-
-def _quiz_spec(quiz_key: str, session: CourseSession, settings: QuizSettings, questions: list) -> QuizSpec:
-    data = {
-        "id": quiz_key,
-        "session": session.number,
-        "title": clean_text(settings.title),
-        "estimated_minutes": settings.estimated_minutes,
-        "pass_mark": settings.pass_mark,
-        "max_attempts": settings.max_attempts,
-        "questions": questions,
-    }
-    return _validated(QuizSpec, data)
-
-
-def _spec_of_quiz(quiz: Quiz) -> QuizSpec:
-    try:
-        return quiz_spec_of(quiz)
-    except MissingSourceError as exc:
-        raise AuthoringError({"": exc.problems}) from exc
 
 
 # --- keys -----------------------------------------------------------------------------------------
@@ -244,7 +157,8 @@ def _key_taken(key: str) -> bool:
     return False
 
 
-def _unique_key(base: str, taken: Any) -> str:
+def unique_key(base: str, taken: Any) -> str:
+    """``base`` cut to the key length, with ``-2``, ``-3`` … appended while ``taken(key)`` says so."""
     base = base[:MAX_KEY_LENGTH].strip("-")
     candidate, n = base, 1
     while taken(candidate):
@@ -257,21 +171,7 @@ def _unique_key(base: str, taken: Any) -> str:
 def new_exercise_key(session: CourseSession, title: str) -> str:
     """``s03-<title words>``: unique among every exercise and reading version, never reused."""
     slug = slugify(title) or "exercise"
-    return _unique_key(f"s{session.number:02d}-{slug}", _key_taken)
-
-
-def new_quiz_key(session: CourseSession) -> str:
-    def taken(key: str) -> bool:
-        return db.session.scalar(select(Quiz.id).where(Quiz.key == key).limit(1)) is not None
-
-    return _unique_key(f"{session.key}-quiz", taken)
-
-
-def _new_question_key(existing: list[str]) -> str:
-    n = len(existing) + 1
-    while f"q{n}" in existing:
-        n += 1
-    return f"q{n}"
+    return unique_key(f"s{session.number:02d}-{slug}", _key_taken)
 
 
 # --- versions -------------------------------------------------------------------------------------
@@ -285,14 +185,14 @@ def _latest_version(model: type, key: str) -> int:
     return db.session.scalar(select(func.max(model.version)).where(model.key == key)) or 0
 
 
-def _lock_current(item: T, base_version: int | None) -> None:
+def lock_current(item: T, base_version: int | None) -> None:
     """Re-read ``item`` under a row lock; refuse when it is no longer the version the editor saw."""
     db.session.refresh(item, with_for_update=True)
     if not item.is_current or (base_version is not None and item.version != base_version):
         raise EditConflict(f"{_kind(type(item))} {item.key} changed while you were editing")
 
 
-def _replace(actor: Actor, current: T, row: T, digest: str, what: dict[str, Any]) -> T:
+def save_new_version(actor: Actor, current: T, row: T, digest: str, what: dict[str, Any]) -> T:
     """Make ``row`` the new current version of ``current``'s key (copy-on-write) and audit it."""
     row.key = current.key
     row.version = _latest_version(type(current), current.key) + 1
@@ -315,7 +215,8 @@ def _replace(actor: Actor, current: T, row: T, digest: str, what: dict[str, Any]
     return row
 
 
-def _create(actor: Actor, row: T, key: str, digest: str, what: dict[str, Any]) -> T:
+def save_first_version(actor: Actor, row: T, key: str, digest: str, what: dict[str, Any]) -> T:
+    """Store ``row`` as version 1 of a new key, unpublished, and audit its creation."""
     row.key, row.version, row.checksum = key, 1, digest
     row.is_current, row.is_published, row.origin = True, False, ContentOrigin.BROWSER
     db.session.add(row)
@@ -332,7 +233,7 @@ def _create(actor: Actor, row: T, key: str, digest: str, what: dict[str, Any]) -
 
 def set_published(actor: Actor, item: T, published: bool) -> bool:
     """Publish or hide the current version; returns False when it already was in that state."""
-    _lock_current(item, None)
+    lock_current(item, None)
     if item.is_published == published:
         return False
     item.is_published = published
@@ -367,7 +268,7 @@ def create_exercise(actor: Actor, session: CourseSession, draft: ExerciseDraft) 
     position = max(positions) + 1 if positions else 0
     row = build_exercise(spec, position, session)
     digest = checksum(exercise_source(spec, session.key, position))
-    return _create(actor, row, spec.id, digest, {"title": spec.title, "session": session.number})
+    return save_first_version(actor, row, spec.id, digest, {"title": spec.title, "session": session.number})
 
 
 def edit_exercise(
@@ -377,104 +278,11 @@ def edit_exercise(
     session = exercise.session
     spec = exercise_spec(draft, exercise.key)
     digest = checksum(exercise_source(spec, session.key, exercise.position))
-    _lock_current(exercise, base_version)
+    lock_current(exercise, base_version)
     if digest == exercise.checksum:
         return exercise, False
     row = build_exercise(spec, exercise.position, session)
-    return _replace(actor, exercise, row, digest, {"title": spec.title}), True
-
-
-# --- quizzes --------------------------------------------------------------------------------------
-
-
-def quiz_settings_of(quiz: Quiz) -> QuizSettings:
-    return QuizSettings(
-        title=quiz.title,
-        estimated_minutes=quiz.estimated_minutes,
-        pass_mark=quiz.pass_mark,
-        max_attempts=quiz.max_attempts,
-    )
-
-
-def preview_question(draft: QuestionDraft, key: str = "preview", option_ids: list[str] | None = None) -> Any:
-    """An unsaved question exactly as learners would see it (validated, rendered and sanitised)."""
-    return build_question(question_spec(draft, key, option_ids), 0)
-
-
-def _save_quiz(actor: Actor, quiz: Quiz, spec: QuizSpec, what: dict[str, Any]) -> tuple[Quiz, bool]:
-    session = quiz.session
-    digest = checksum(quiz_source(spec, session.key))
-    if digest == quiz.checksum:
-        return quiz, False
-    return _replace(actor, quiz, build_quiz(spec, session), digest, what), True
-
-
-def create_quiz(
-    actor: Actor, session: CourseSession, settings: QuizSettings, first_question: QuestionDraft
-) -> Quiz:
-    """The session's quiz with its first question, unpublished; a session has at most one quiz."""
-    if session_quiz(session) is not None:
-        raise AuthoringError({"": ["This session already has a quiz: add questions to it instead."]})
-    question = question_spec(first_question, "q1")
-    spec = _quiz_spec(new_quiz_key(session), session, settings, [question.model_dump(mode="json")])
-    digest = checksum(quiz_source(spec, session.key))
-    return _create(
-        actor, build_quiz(spec, session), spec.id, digest, {"title": spec.title, "session": session.number}
-    )
-
-
-def edit_quiz_settings(
-    actor: Actor, quiz: Quiz, settings: QuizSettings, *, base_version: int | None = None
-) -> tuple[Quiz, bool]:
-    _lock_current(quiz, base_version)
-    current = _spec_of_quiz(quiz)
-    questions = [q.model_dump(mode="json") for q in current.questions]
-    spec = _quiz_spec(quiz.key, quiz.session, settings, questions)
-    return _save_quiz(actor, quiz, spec, {"settings": True})
-
-
-def add_question(
-    actor: Actor, quiz: Quiz, draft: QuestionDraft, *, base_version: int | None = None
-) -> tuple[Quiz, str]:
-    """A new quiz version with ``draft`` appended; returns (new version, the question's key)."""
-    _lock_current(quiz, base_version)
-    current = _spec_of_quiz(quiz)
-    key = _new_question_key([q.id for q in current.questions])
-    question = question_spec(draft, key)
-    questions = [q.model_dump(mode="json") for q in current.questions] + [question.model_dump(mode="json")]
-    spec = _quiz_spec(quiz.key, quiz.session, quiz_settings_of(quiz), questions)
-    new, _changed = _save_quiz(actor, quiz, spec, {"question_added": key})
-    return new, key
-
-
-def edit_question(
-    actor: Actor, quiz: Quiz, question_key: str, draft: QuestionDraft, *, base_version: int | None = None
-) -> tuple[Quiz, bool]:
-    """A new quiz version in which one question is replaced; the other questions are copied."""
-    _lock_current(quiz, base_version)
-    current = _spec_of_quiz(quiz)
-    old = next((q for q in current.questions if q.id == question_key), None)
-    if old is None:
-        raise AuthoringError({"": [f"This quiz has no question {question_key!r}."]})
-    question = question_spec(draft, question_key, [o.id for o in old.options])
-    questions = [(question if q.id == question_key else q).model_dump(mode="json") for q in current.questions]
-    spec = _quiz_spec(quiz.key, quiz.session, quiz_settings_of(quiz), questions)
-    return _save_quiz(actor, quiz, spec, {"question_edited": question_key})
-
-
-def remove_question(
-    actor: Actor, quiz: Quiz, question_key: str, *, base_version: int | None = None
-) -> tuple[Quiz, bool]:
-    """A new quiz version without one question; a quiz keeps at least one question."""
-    _lock_current(quiz, base_version)
-    current = _spec_of_quiz(quiz)
-    remaining = [q.model_dump(mode="json") for q in current.questions if q.id != question_key]
-    if len(remaining) == len(current.questions):
-        raise AuthoringError({"": [f"This quiz has no question {question_key!r}."]})
-    if not remaining:
-        raise AuthoringError({"": ["A quiz needs at least one question: unpublish the quiz instead."]})
-    spec = _quiz_spec(quiz.key, quiz.session, quiz_settings_of(quiz), remaining)
-    return _save_quiz(actor, quiz, spec, {"question_removed": question_key})
+    return save_new_version(actor, exercise, row, digest, {"title": spec.title}), True
 
 
 def exercise_draft_of(exercise: Exercise) -> ExerciseDraft:
@@ -484,16 +292,4 @@ def exercise_draft_of(exercise: Exercise) -> ExerciseDraft:
         kind=spec.kind.value,
         estimated_minutes=spec.estimated_minutes,
         instructions=spec.instructions,
-    )
-
-
-def question_draft_of(question: QuizQuestion) -> QuestionDraft:
-    return QuestionDraft(
-        kind=question.kind,
-        prompt=question.prompt_md or "",
-        points=question.points,
-        options=[
-            OptionDraft(text=o["text"], correct=bool(o["correct"]), feedback=o.get("feedback", ""))
-            for o in question.options
-        ],
     )

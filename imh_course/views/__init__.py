@@ -19,6 +19,7 @@ from . import (  # noqa: E402,F401  (routes register on bp)
     auth,
     authoring,
     certificates,
+    checkin,
     completion,
     coordinator,
     exports,
@@ -28,6 +29,7 @@ from . import (  # noqa: E402,F401  (routes register on bp)
     my_data,
     profile,
     public,
+    quiz_authoring,
     staff,
 )
 

@@ -1,9 +1,12 @@
-"""Attendance: the instructor's roster, marks and check-in display; the learner's check-in page.
+"""Attendance: the instructor's roster of a meeting, marks and corrections.
 
 Staff pages answer 404 for an offering the person does not take attendance for, and for a meeting
-that is not part of the offering in the URL. Learners check in only to offerings they are enrolled
-in (404 otherwise; 403 once withdrawn). Pipeline: load or 404 → authorise → validate the form →
-call the operation → commit once → redirect; bad input re-renders the page with errors (400).
+that is not part of the offering in the URL. Pipeline: load or 404 → authorise → validate the form
+→ call the operation → commit once → redirect; bad input re-renders the page with errors (400).
+
+Self check-in (opening and closing it, the code display, the learner's check-in page) is in
+``views/checkin.py``, which uses this module's loading helpers (``staff_meeting``, ``staff_actor``)
+and re-renders the roster (``render_roster``) when a check-in form fails.
 """
 
 from __future__ import annotations
@@ -12,15 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..access import can_submit_work, can_take_attendance, require_permission, teaches
-from ..checkin_codes import seconds_left
-from ..extensions import db, limiter
-from ..forms_attendance import STATUS_LABELS, AllPresentForm, CheckInCodeForm, CheckInToggleForm, MarkForm
+from ..access import can_take_attendance, require_permission, teaches
+from ..extensions import db
+from ..forms_attendance import STATUS_LABELS, AllPresentForm, CheckInToggleForm, MarkForm
 from ..ledgers import credit_for, credit_policy
 from ..models.accounts import User
 from ..models.attendance import AttendanceEvidence, AttendanceMethod, AttendanceRecord, EvidenceKind
@@ -28,31 +30,20 @@ from ..models.audit import AuditEvent
 from ..models.offerings import Enrolment, EnrolmentStatus, Meeting, Offering
 from ..models.types import utcnow
 from ..operations.attendance import (
-    CHECKIN_PERIOD_SECONDS,
     AttendanceError,
-    CheckInIntent,
-    CheckInOutcome,
     MarkChange,
-    checkin_hours,
-    checkin_window,
-    close_checkin,
-    current_code,
-    is_live,
     learner_record,
-    live_meeting,
     local_datetime,
     mark,
     mark_all_present,
     needs_departure,
-    open_checkin,
-    self_check_in,
 )
 from ..operations.audit import Actor
+from ..operations.checkin import checkin_hours, checkin_window, is_live
 from ..roles import Permission, Role
 from ..rules.credit import AttendanceStatus
 from . import bp
 from .helpers import client_ip, get_or_404
-from .learner_common import learner_actor, studied_offering
 
 STAFF_ATTENDANCE = (Permission.TAKE_ATTENDANCE, Permission.CORRECT_RECORDS)
 PREFIX = "/staff/offerings/<int:offering_id>/meetings/<int:meeting_id>"
@@ -61,7 +52,7 @@ PREFIX = "/staff/offerings/<int:offering_id>/meetings/<int:meeting_id>"
 # --- loading and roster --------------------------------------------------------------------------
 
 
-def _staff_meeting(offering_id: int, meeting_id: int) -> tuple[Offering, Meeting]:
+def staff_meeting(offering_id: int, meeting_id: int) -> tuple[Offering, Meeting]:
     """The offering and its meeting, or 404 (another offering's meeting looks like no meeting)."""
     offering = get_or_404(Offering, offering_id)
     if not can_take_attendance(current_user, offering):
@@ -72,7 +63,7 @@ def _staff_meeting(offering_id: int, meeting_id: int) -> tuple[Offering, Meeting
     return offering, meeting
 
 
-def _staff_actor(offering: Offering) -> Actor:
+def staff_actor(offering: Offering) -> Actor:
     """Instructors act as instructor on offerings they teach; anyone else here is a coordinator."""
     instructs = current_user.can(Permission.TAKE_ATTENDANCE) and teaches(current_user, offering)
     role = Role.INSTRUCTOR if instructs else Role.COORDINATOR
@@ -237,7 +228,7 @@ def _people(
     return {u.id: u.full_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
 
 
-def _render_roster(offering: Offering, meeting: Meeting, bound: dict[int, MarkForm] | None = None):  # noqa: ANN202
+def render_roster(offering: Offering, meeting: Meeting, bound: dict[int, MarkForm] | None = None):  # noqa: ANN202
     rows, people = _roster(offering, meeting, bound)
     now = utcnow()
     window = checkin_window(meeting)
@@ -264,7 +255,7 @@ def _render_roster(offering: Offering, meeting: Meeting, bound: dict[int, MarkFo
     )
 
 
-def _roster_url(offering: Offering, meeting: Meeting, anchor: str = "") -> str:
+def roster_url(offering: Offering, meeting: Meeting, anchor: str = "") -> str:
     url = url_for("imh.attendance_roster", offering_id=offering.id, meeting_id=meeting.id)
     return url + (f"#{anchor}" if anchor else "")
 
@@ -276,8 +267,8 @@ def _roster_url(offering: Offering, meeting: Meeting, anchor: str = "") -> str:
 @require_permission(*STAFF_ATTENDANCE)
 def attendance_roster(offering_id: int, meeting_id: int):
     """The roster of one meeting: each learner's mark, times, credited minutes, evidence and history."""
-    offering, meeting = _staff_meeting(offering_id, meeting_id)
-    return _render_roster(offering, meeting)
+    offering, meeting = staff_meeting(offering_id, meeting_id)
+    return render_roster(offering, meeting)
 
 
 def _typed_time(
@@ -296,7 +287,7 @@ def _typed_time(
 @require_permission(*STAFF_ATTENDANCE)
 def attendance_mark(offering_id: int, meeting_id: int, learner_id: int):
     """Mark one learner; a change to a saved mark needs a reason."""
-    offering, meeting = _staff_meeting(offering_id, meeting_id)
+    offering, meeting = staff_meeting(offering_id, meeting_id)
     enrolment = db.session.scalar(
         select(Enrolment).where(Enrolment.offering_id == offering.id, Enrolment.user_id == learner_id)
     )
@@ -315,7 +306,7 @@ def attendance_mark(offering_id: int, meeting_id: int, learner_id: int):
             )
         try:
             result = mark(
-                _staff_actor(offering), meeting, enrolment.user, status, arrived, departed, form.reason.data
+                staff_actor(offering), meeting, enrolment.user, status, arrived, departed, form.reason.data
             )
             db.session.commit()
         except AttendanceError as exc:
@@ -329,190 +320,29 @@ def attendance_mark(offering_id: int, meeting_id: int, learner_id: int):
                 MarkChange.UNCHANGED: f"Nothing changed for {name}.",
             }
             flash(messages[result.change], "success")
-            return redirect(_roster_url(offering, meeting, f"learner-{learner_id}"))
+            return redirect(roster_url(offering, meeting, f"learner-{learner_id}"))
     problems = form.form_errors + [e for f in form if f.errors for e in f.errors]
     flash(f"{name}: not saved. " + " ".join(problems), "error")
-    return _render_roster(offering, meeting, bound={learner_id: form}), 400
+    return render_roster(offering, meeting, bound={learner_id: form}), 400
 
 
 @bp.route(PREFIX + "/attendance/all-present", methods=["POST"])
 @require_permission(*STAFF_ATTENDANCE)
 def attendance_all_present(offering_id: int, meeting_id: int):
     """One click: everyone without a mark is present for the full meeting; saved marks stay."""
-    offering, meeting = _staff_meeting(offering_id, meeting_id)
+    offering, meeting = staff_meeting(offering_id, meeting_id)
     if not AllPresentForm().validate_on_submit():
         flash("Your form expired. Please try again.", "error")
-        return _render_roster(offering, meeting), 400
+        return render_roster(offering, meeting), 400
     try:
-        result = mark_all_present(_staff_actor(offering), meeting)
+        result = mark_all_present(staff_actor(offering), meeting)
         db.session.commit()
     except AttendanceError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return _render_roster(offering, meeting), 400
+        return render_roster(offering, meeting), 400
     message = f"Marked {len(result.marked)} learner(s) present for the full meeting."
     if result.unchanged:
         message += f" {result.unchanged} already had a mark and were left as they were."
     flash(message, "success")
-    return redirect(_roster_url(offering, meeting))
-
-
-@bp.route(PREFIX + "/checkin/open", methods=["POST"])
-@require_permission(*STAFF_ATTENDANCE)
-def checkin_open(offering_id: int, meeting_id: int):
-    """Open self check-in (fresh codes) and show the code."""
-    offering, meeting = _staff_meeting(offering_id, meeting_id)
-    if not CheckInToggleForm().validate_on_submit():
-        flash("Your form expired. Please try again.", "error")
-        return _render_roster(offering, meeting), 400
-    try:
-        open_checkin(_staff_actor(offering), meeting)
-        db.session.commit()
-    except AttendanceError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return _render_roster(offering, meeting), 400
-    return redirect(url_for("imh.checkin_display", offering_id=offering.id, meeting_id=meeting.id))
-
-
-@bp.route(PREFIX + "/checkin/close", methods=["POST"])
-@require_permission(*STAFF_ATTENDANCE)
-def checkin_close(offering_id: int, meeting_id: int):
-    """Close self check-in: codes stop working at once."""
-    offering, meeting = _staff_meeting(offering_id, meeting_id)
-    if not CheckInToggleForm().validate_on_submit():
-        flash("Your form expired. Please try again.", "error")
-        return _render_roster(offering, meeting), 400
-    close_checkin(_staff_actor(offering), meeting)
-    db.session.commit()
-    flash("Check-in is closed. Learners still signed in without a sign-out are flagged below.", "success")
-    return redirect(_roster_url(offering, meeting))
-
-
-def _code_state(meeting: Meeting) -> dict[str, object]:
-    now = utcnow()
-    window = checkin_window(meeting)
-    if not is_live(window, meeting, now):
-        return {"open": False, "code": None, "seconds_left": None}
-    return {
-        "open": True,
-        "code": current_code(window, now),
-        "seconds_left": seconds_left(now, CHECKIN_PERIOD_SECONDS),
-    }
-
-
-@bp.route(PREFIX + "/checkin")
-@require_permission(*STAFF_ATTENDANCE)
-def checkin_display(offering_id: int, meeting_id: int):
-    """The code in large type for the room; it refreshes itself (static script, no inline JS)."""
-    offering, meeting = _staff_meeting(offering_id, meeting_id)
-    opens, closes = checkin_hours(meeting)
-    now = utcnow()
-    return render_template(
-        "imh_course/attendance/checkin_display.html",
-        offering=offering,
-        meeting=meeting,
-        state=_code_state(meeting),
-        toggle_form=CheckInToggleForm(formdata=None),
-        can_open=opens <= now <= closes,
-        learner_url=url_for("imh.learner_checkin", offering_id=offering.id, _external=True),
-        period_minutes=CHECKIN_PERIOD_SECONDS // 60,
-    )
-
-
-@bp.route(PREFIX + "/checkin/code.json")
-@require_permission(*STAFF_ATTENDANCE)
-def checkin_code(offering_id: int, meeting_id: int):
-    """The current code for the display page's script (never cached)."""
-    _offering, meeting = _staff_meeting(offering_id, meeting_id)
-    return jsonify(_code_state(meeting))
-
-
-# --- learner check-in ----------------------------------------------------------------------------
-
-LEARNER_MESSAGES = {
-    CheckInOutcome.SIGNED_IN: "You are signed in to Session {n} at {arrived}. "
-    "At the end of the session, enter the code shown then to sign out.",
-    CheckInOutcome.ALREADY_SIGNED_IN: "You are already signed in to Session {n} (since {arrived}). "
-    "Nothing was recorded twice.",
-    CheckInOutcome.SIGNED_OUT: "You signed out of Session {n} at {departed}. Thank you!",
-    CheckInOutcome.ALREADY_SIGNED_OUT: "You already signed out of Session {n} at {departed}.",
-    CheckInOutcome.ALREADY_RECORDED: "Your instructor has already recorded your attendance for Session {n}. "
-    "If it is not right, please tell your instructor.",
-}
-LEARNER_ERRORS = {
-    CheckInOutcome.WRONG_CODE: "That code is not right. Check the code shown in the room and try again. "
-    "Nothing was recorded.",
-    CheckInOutcome.EXPIRED_CODE: "That code has expired: codes change every 2 minutes. "
-    "Enter the code shown now. Nothing was recorded.",
-    CheckInOutcome.CLOSED: "Check-in is not open right now, so nothing was recorded. "
-    "Ask your instructor to open check-in.",
-}
-
-
-def _checkin_rate_key() -> str:
-    """Per learner, not per address: a whole class may share one network address."""
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    return request.remote_addr or "unknown"
-
-
-def _clock(value: datetime | None, tz_name: str) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(ZoneInfo(tz_name)).strftime("%-I:%M %p")
-
-
-@bp.route("/learn/offerings/<int:offering_id>/check-in", methods=["GET", "POST"])
-@limiter.limit("12 per minute", key_func=_checkin_rate_key, methods=["POST"])
-@require_permission(Permission.LEARN)
-def learner_checkin(offering_id: int):
-    """Enter the code shown in the room: once to sign in, again at the end to sign out."""
-    offering, _enrolment = studied_offering(offering_id)
-    if not can_submit_work(current_user, offering):
-        abort(403)
-    now = utcnow()
-    found = live_meeting(offering.id, now)
-    meeting = found[0] if found else None
-    record = learner_record(meeting.id, current_user.id) if meeting else None
-    form = CheckInCodeForm()
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate_on_submit():
-            if meeting is None:
-                form.code.errors.append(LEARNER_ERRORS[CheckInOutcome.CLOSED])
-            else:
-                intent = CheckInIntent(form.step.data) if form.step.data else None
-                outcome = self_check_in(
-                    learner_actor(), meeting, form.code.data, client_ip(), now, intent=intent
-                )
-                if outcome in LEARNER_MESSAGES:
-                    db.session.commit()
-                    record = learner_record(meeting.id, current_user.id)
-                    flash(
-                        LEARNER_MESSAGES[outcome].format(
-                            n=meeting.session.number,
-                            arrived=_clock(record.arrived_dt if record else None, offering.timezone),
-                            departed=_clock(record.departed_dt if record else None, offering.timezone),
-                        ),
-                        "success",
-                    )
-                    return redirect(url_for("imh.learner_checkin", offering_id=offering.id))
-                db.session.rollback()
-                if outcome is CheckInOutcome.NOT_ENROLLED:
-                    abort(403)
-                form.code.errors.append(LEARNER_ERRORS[outcome])
-    signed_in = record is not None and record.arrived_dt is not None
-    form.code.data = ""
-    form.step.data = (CheckInIntent.SIGN_OUT if signed_in else CheckInIntent.SIGN_IN).value
-    return render_template(
-        "imh_course/attendance/learner_checkin.html",
-        offering=offering,
-        meeting=meeting,
-        record=record,
-        form=form,
-        signed_in=signed_in,
-        awaiting_sign_out=needs_departure(record),
-        clock=lambda value: _clock(value, offering.timezone),
-    ), status
+    return redirect(roster_url(offering, meeting))

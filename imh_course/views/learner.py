@@ -14,7 +14,7 @@ from ..forms import MarkCompleteForm
 from ..models.curriculum import CourseSession
 from ..models.offerings import FORMAT_LABELS, Enrolment, EnrolmentStatus, Meeting
 from ..models.types import utcnow
-from ..operations.attendance import live_meeting
+from ..operations.checkin import live_meeting
 from ..roles import Permission
 from . import bp
 from .learner_common import my_ledger, studied_offering

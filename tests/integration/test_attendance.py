@@ -28,18 +28,16 @@ from imh_course.models import (
 )
 from imh_course.models.types import utcnow
 from imh_course.operations.accounts import find_user
-from imh_course.operations.attendance import (
-    AttendanceError,
+from imh_course.operations.attendance import AttendanceError, local_datetime, mark
+from imh_course.operations.audit import Actor
+from imh_course.operations.checkin import (
     CheckInIntent,
     CheckInOutcome,
     close_checkin,
     current_code,
-    local_datetime,
-    mark,
     open_checkin,
     self_check_in,
 )
-from imh_course.operations.audit import Actor
 from imh_course.roles import Role
 from imh_course.rules.credit import AttendanceStatus
 

@@ -11,6 +11,7 @@ from imh_course.models.curriculum import ContentOrigin, Exercise, Quiz, QuizQues
 from imh_course.models.progress import ExerciseResponse
 from imh_course.models.quizzes import QuizAttempt
 from imh_course.operations import authoring as ops
+from imh_course.operations import quiz_authoring as quiz_ops
 from imh_course.roles import Role
 from tests.integration.authoring_helpers import (
     current_exercise,
@@ -254,9 +255,9 @@ def test_the_last_question_cannot_be_removed(app, demo):
     quiz = current_quiz_of(3)
     actor = instructor_actor(demo.instructor_id)
     for question in quiz.questions[1:]:
-        quiz, _changed = ops.remove_question(actor, quiz, question.key)
+        quiz, _changed = quiz_ops.remove_question(actor, quiz, question.key)
     with pytest.raises(ops.AuthoringError, match="at least one question"):
-        ops.remove_question(actor, quiz, quiz.questions[0].key)
+        quiz_ops.remove_question(actor, quiz, quiz.questions[0].key)
 
 
 def test_quiz_settings_change_makes_a_version(instructor, demo):
@@ -517,11 +518,11 @@ def test_the_xss_corpus_is_stored_clean_in_every_rich_text_field(app, demo):
     for payload in load_xss_corpus():
         exercise = ops.preview_exercise(session, ops.ExerciseDraft("XSS", "applied", 5, payload))
         assert unsafe_markup(exercise.instructions_html) == [], payload
-        question = ops.preview_question(
-            ops.QuestionDraft(
+        question = quiz_ops.preview_question(
+            quiz_ops.QuestionDraft(
                 kind="single",
                 prompt=payload,
-                options=[ops.OptionDraft("A", True, payload), ops.OptionDraft("B", False, "fine")],
+                options=[quiz_ops.OptionDraft("A", True, payload), quiz_ops.OptionDraft("B", False, "fine")],
             )
         )
         assert unsafe_markup(question.prompt_html) == [], payload
@@ -530,8 +531,13 @@ def test_the_xss_corpus_is_stored_clean_in_every_rich_text_field(app, demo):
     quiz = current_quiz_of(3)
     for chunk in corpus_chunks():
         exercise = ops.create_exercise(actor, session, ops.ExerciseDraft("XSS", "applied", 5, chunk))
-        options = [ops.OptionDraft("A", True, chunk[:2_000]), ops.OptionDraft("B", False, chunk[:2_000])]
-        quiz, _key = ops.add_question(actor, quiz, ops.QuestionDraft("single", chunk[:2_000], options))
+        options = [
+            quiz_ops.OptionDraft("A", True, chunk[:2_000]),
+            quiz_ops.OptionDraft("B", False, chunk[:2_000]),
+        ]
+        quiz, _key = quiz_ops.add_question(
+            actor, quiz, quiz_ops.QuestionDraft("single", chunk[:2_000], options)
+        )
         db.session.commit()
         stored = db.session.get(Exercise, exercise.id)
         assert unsafe_markup(stored.instructions_html) == []

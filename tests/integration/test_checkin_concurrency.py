@@ -21,16 +21,15 @@ from imh_course.models import (
 )
 from imh_course.models.types import utcnow
 from imh_course.operations.accounts import find_user
-from imh_course.operations.attendance import (
+from imh_course.operations.attendance import MarkChange, mark
+from imh_course.operations.audit import Actor, verify_chain
+from imh_course.operations.checkin import (
     CheckInOutcome,
-    MarkChange,
     checkin_window,
     current_code,
-    mark,
     open_checkin,
     self_check_in,
 )
-from imh_course.operations.audit import Actor, verify_chain
 from imh_course.rules.credit import AttendanceStatus
 from tests.conftest import TEST_PASSWORD
 

@@ -14,6 +14,7 @@ from imh_course.extensions import db
 from imh_course.models.audit import AuditEvent
 from imh_course.models.curriculum import ContentOrigin, Exercise, Quiz
 from imh_course.operations import authoring as ops
+from imh_course.operations import quiz_authoring as quiz_ops
 from tests.conftest import REPO_ROOT
 from tests.integration.authoring_helpers import (
     current_exercise,
@@ -45,12 +46,14 @@ def author_in_browser(demo) -> tuple[Exercise, Quiz]:
     ops.set_published(actor, exercise, True)
     quiz = current_quiz_of(3)
     question = quiz.questions[1]
-    draft = ops.question_draft_of(question)
-    quiz, _changed = ops.edit_question(
+    draft = quiz_ops.question_draft_of(question)
+    quiz, _changed = quiz_ops.edit_question(
         actor,
         quiz,
         question.key,
-        ops.QuestionDraft(draft.kind, "Which factor *protected* parents: no, yes, 1:30?", draft.options, 2),
+        quiz_ops.QuestionDraft(
+            draft.kind, "Which factor *protected* parents: no, yes, 1:30?", draft.options, 2
+        ),
     )
     db.session.commit()
     return exercise, quiz
@@ -122,10 +125,10 @@ def test_the_xss_corpus_survives_the_round_trip_exactly(app, demo, tmp_path):
         ops.create_exercise(actor, session, ops.ExerciseDraft(f"XSS {start}", "applied", 5, chunk))
         quiz = current_quiz_of(4)
         options = [
-            ops.OptionDraft(corpus[start][:300], True, chunk[:2_000]),
-            ops.OptionDraft("no", False, "1:30"),
+            quiz_ops.OptionDraft(corpus[start][:300], True, chunk[:2_000]),
+            quiz_ops.OptionDraft("no", False, "1:30"),
         ]
-        ops.add_question(actor, quiz, ops.QuestionDraft("single", chunk[:2_000], options))
+        quiz_ops.add_question(actor, quiz, quiz_ops.QuestionDraft("single", chunk[:2_000], options))
     db.session.commit()
     export_content(tmp_path)
     report = sync_from(tmp_path)

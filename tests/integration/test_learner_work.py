@@ -284,8 +284,8 @@ def test_dashboard_offers_check_in_while_it_is_open(client, demo, login):
     from imh_course.database import begin_write
     from imh_course.models import Meeting, Offering, User
     from imh_course.models.types import utcnow
-    from imh_course.operations.attendance import open_checkin
     from imh_course.operations.audit import Actor
+    from imh_course.operations.checkin import open_checkin
     from imh_course.operations.demo import make_next_meeting_live
 
     login("lcsw@example.org")
