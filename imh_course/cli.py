@@ -28,19 +28,24 @@ def _content_root():  # noqa: ANN202
     return current_app.extensions["imh_course"].content_root
 
 
+def _load_catalog_or_exit(outcome: str):  # noqa: ANN202
+    """The validated catalog, or every problem printed and exit 1 (``outcome`` says what did not happen)."""
+    from .content.loader import ContentError, load_catalog
+
+    try:
+        return load_catalog(_content_root())
+    except ContentError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(exc.problems)} problem(s) found; {outcome}.", err=True)
+        sys.exit(1)
+
+
 @content.command("validate")
 @with_appcontext
 def content_validate() -> None:
     """Check every content file; print every problem with file and field; exit 1 if any."""
-    from .content.loader import ContentError, load_catalog
-
-    try:
-        catalog = load_catalog(_content_root())
-    except ContentError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        click.echo(f"{len(exc.problems)} problem(s) found; nothing was loaded.", err=True)
-        sys.exit(1)
+    catalog = _load_catalog_or_exit("nothing was loaded")
     items = sum(len(s.readings) + len(s.manifest.exercises) + (s.quiz is not None) for s in catalog.sessions)
     click.echo(
         f"Content is valid: {len(catalog.sessions)} sessions, {items} readings, exercises and quizzes."
@@ -51,16 +56,9 @@ def content_validate() -> None:
 @with_appcontext
 def content_sync() -> None:
     """Load the content into the database in one transaction (all or nothing); safe to repeat."""
-    from .content.loader import ContentError, load_catalog
     from .content.sync import sync_catalog
 
-    try:
-        catalog = load_catalog(_content_root())
-    except ContentError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        click.echo(f"{len(exc.problems)} problem(s) found; the database was not changed.", err=True)
-        sys.exit(1)
+    catalog = _load_catalog_or_exit("the database was not changed")
     try:
         begin_write()
         with click.progressbar(
