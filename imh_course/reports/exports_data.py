@@ -91,7 +91,8 @@ def ce_roster_line(offering: Offering, frame: OfferingFrame, row: LearnerRow) ->
 
 def ce_roster_rows(offerings: Iterable[Offering]) -> Iterator[list[object]]:
     for offering in offerings:
-        for frame, row in iter_rows(offering):
+        # Attendance and certificates only: the roster shows no independent-learning columns.
+        for frame, row in iter_rows(offering, with_independent=False):
             yield ce_roster_line(offering, frame, row)
 
 

@@ -145,8 +145,14 @@ def _only(query: Select[Any], column: Any, user_ids: Sequence[int] | None) -> Se
     return query if user_ids is None else query.where(column.in_(list(user_ids)))
 
 
-def load_facts(offering_id: int, user_ids: Sequence[int] | None = None) -> LearnerFacts:
-    """Every learner's facts in 7 statements (``user_ids`` narrows them to one chunk of learners)."""
+def load_facts(
+    offering_id: int, user_ids: Sequence[int] | None = None, *, with_independent: bool = True
+) -> LearnerFacts:
+    """Every learner's facts in 7 statements (``user_ids`` narrows them to one chunk of learners).
+
+    ``with_independent=False`` skips readings, responses and attempts (4 statements): the CE roster
+    needs attendance and certificates only, and those three tables are the largest.
+    """
     facts = LearnerFacts()
     attendance = select(
         AttendanceRecord.user_id,
@@ -161,6 +167,13 @@ def load_facts(offering_id: int, user_ids: Sequence[int] | None = None) -> Learn
     for uid, meeting_id, status, arrived, departed in db.session.execute(attendance):
         facts.attendance[uid][meeting_id] = AttendanceFact(meeting_id, status, arrived, departed)
 
+    if with_independent:
+        _load_independent(facts, offering_id, user_ids)
+    _load_outcomes(facts, offering_id, user_ids)
+    return facts
+
+
+def _load_independent(facts: LearnerFacts, offering_id: int, user_ids: Sequence[int] | None) -> None:
     readings = select(
         ReadingCompletion.user_id, ReadingCompletion.reading_key, Reading.estimated_minutes
     ).join(Reading, Reading.id == ReadingCompletion.reading_id)
@@ -193,6 +206,8 @@ def load_facts(offering_id: int, user_ids: Sequence[int] | None = None) -> Learn
         # A passed quiz counts at the estimate of the version it was first passed on.
         facts.quizzes[uid][key] = (was_passed or passed, kept if was_passed else minutes, tries + 1)
 
+
+def _load_outcomes(facts: LearnerFacts, offering_id: int, user_ids: Sequence[int] | None) -> None:
     receipts = select(EvaluationReceipt.user_id).where(EvaluationReceipt.offering_id == offering_id)
     facts.evaluated = set(db.session.scalars(_only(receipts, EvaluationReceipt.user_id, user_ids)))
     attestations = select(Attestation.user_id, Attestation.ce_minutes_shown).where(
@@ -211,7 +226,6 @@ def load_facts(offering_id: int, user_ids: Sequence[int] | None = None) -> Learn
     ).where(Certificate.offering_id == offering_id)
     for uid, *info in db.session.execute(_only(certificates, Certificate.user_id, user_ids)):
         facts.certificates[uid].append(CertificateInfo(*info))
-    return facts
 
 
 def load_matrix(
@@ -229,9 +243,16 @@ def load_matrix(
 
 
 def iter_rows(
-    offering: Offering, config: Mapping[str, Any] | None = None, *, chunk: int | None = None
+    offering: Offering,
+    config: Mapping[str, Any] | None = None,
+    *,
+    chunk: int | None = None,
+    with_independent: bool = True,
 ) -> Iterator[tuple[OfferingFrame, LearnerRow]]:
-    """The matrix rows, streamed ``chunk`` learners at a time (memory bounded by the chunk)."""
+    """The matrix rows, streamed ``chunk`` learners at a time (memory bounded by the chunk).
+
+    With ``with_independent=False`` the independent-learning columns of the rows are empty (CE roster).
+    """
     chunk = chunk or EXPORT_CHUNK
     policy, completion = policies(config)
     frame = load_frame(offering)
@@ -239,6 +260,8 @@ def iter_rows(
     result = db.session.execute(learner_query(offering.id).execution_options(yield_per=chunk))
     for partition in result.partitions():
         learners = [learner_info(row) for row in partition]
-        facts = load_facts(offering.id, [learner.user_id for learner in learners])
+        facts = load_facts(
+            offering.id, [learner.user_id for learner in learners], with_independent=with_independent
+        )
         for row in build_rows(frame, learners, facts, policy=policy, completion_policy=completion, now=now):
             yield frame, row

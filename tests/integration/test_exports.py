@@ -166,9 +166,9 @@ def test_large_csv_exports_stream_in_chunks(app, client, demo, login, monkeypatc
     chunks: list[int] = []
     real = matrix_data.load_facts
 
-    def spy(offering_id, user_ids=None):  # noqa: ANN001, ANN202
+    def spy(offering_id, user_ids=None, **kwargs):  # noqa: ANN001, ANN003, ANN202
         chunks.append(len(user_ids))
-        return real(offering_id, user_ids)
+        return real(offering_id, user_ids, **kwargs)
 
     monkeypatch.setattr(matrix_data, "load_facts", spy)
     monkeypatch.setattr(matrix_data, "EXPORT_CHUNK", 4)
@@ -190,3 +190,21 @@ def test_unknown_format_is_404_and_instructors_cannot_export(client, demo, login
     login("instructor@example.org")
     assert client.get(f"/staff/offerings/{demo.offering_id}/exports/ce-roster.csv").status_code == 403
     assert client.get("/staff/exports/ce-roster.csv").status_code == 403
+
+
+def test_ce_roster_does_not_load_independent_learning(app, client, demo, login, monkeypatch):
+    """The CE roster reads attendance and certificates only: independent work never feeds it."""
+    from imh_course.reports import matrix_data
+
+    calls: list[bool] = []
+    real = matrix_data.load_facts
+
+    def spy(offering_id, user_ids=None, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        calls.append(kwargs.get("with_independent", True))
+        return real(offering_id, user_ids, **kwargs)
+
+    monkeypatch.setattr(matrix_data, "load_facts", spy)
+    login("coordinator@example.org")
+    response = client.get(f"/staff/offerings/{demo.offering_id}/exports/ce-roster.csv")
+    read_csv(response)
+    assert calls and not any(calls)
