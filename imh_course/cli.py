@@ -152,6 +152,8 @@ def demo(live_meeting: bool) -> None:
     from .operations.demo import DEMO_ACCOUNTS, ensure_demo, make_next_meeting_live
 
     cfg = current_app.config
+    if cfg.get("IMH_ENV") == "production":
+        raise click.ClickException("The demo has published passwords: it never runs with IMH_ENV=production.")
     try:
         begin_write()
         result = ensure_demo(

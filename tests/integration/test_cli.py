@@ -200,3 +200,11 @@ def test_demo_live_meeting_moves_the_next_meeting_to_now(runner):
     assert (
         db.session.scalar(select(AuditEvent).where(AuditEvent.reason.like("Demo: moved to now%"))) is not None
     )
+
+
+def test_demo_refuses_production(app, runner):
+    """The demo's accounts have a published password, so it never runs in production."""
+    app.config["IMH_ENV"] = "production"
+    result = runner.invoke(args=["imh", "demo"])
+    assert result.exit_code != 0 and "never runs with IMH_ENV=production" in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
