@@ -9,7 +9,7 @@ Usage:  python bench/load.py [--learners 2000] [--journeys 50] [--connections 16
 2. starts ``scripts/serve.sh`` — what ``make serve`` runs — on 127.0.0.1:``--port`` in production
    mode (CSRF on, Redis rate-limit storage), waits for ``/healthz``;
 3. throughput: ``--connections`` signed-in learners request their dashboard over keep-alive
-   connections for ``--seconds`` seconds;
+   connections for ``--seconds`` seconds (then ``/healthz`` for 5 s: the server's ceiling here);
 4. journeys: ``--journeys`` learners at once sign in → dashboard → session page → mark a reading
    read (and click again) → submit an exercise response → take the quiz (fail, then pass, then
    re-send the passing form) → dashboard, with the CSRF token parsed from each form;
@@ -317,8 +317,9 @@ def make_plan(journey_offering: int, connections: int) -> Plan:
 
 
 # --- phase 1: dashboard throughput --------------------------------------------------------------
-def throughput(port: int, plan: Plan, seconds: float, rng: random.Random) -> dict:
-    path = f"/learn/offerings/{plan.throughput_offering}"
+def throughput(port: int, plan: Plan, seconds: float, rng: random.Random, *, path: str | None = None) -> dict:
+    """Signed-in clients request ``path`` (default: their dashboard) back to back for ``seconds``."""
+    path = path or f"/learn/offerings/{plan.throughput_offering}"
     clients = [
         Client(port, f"10.{rng.randrange(64, 128)}.{i // 250}.{i % 250 + 1}")
         for i in range(len(plan.throughput_emails))
@@ -343,7 +344,7 @@ def throughput(port: int, plan: Plan, seconds: float, rng: random.Random) -> dic
             if now >= stop_at:
                 break
             try:
-                code, _response, _ = client.request("dashboard", "GET", path)
+                code, _response, _ = client.request("throughput", "GET", path)
             except HTTPFailure:
                 code = 0
             if now >= warm_until:
@@ -552,7 +553,13 @@ def access_log_5xx(log_path: Path) -> int:
 
 # --- report -------------------------------------------------------------------------------------
 def report(
-    args: argparse.Namespace, load_before: str, tp: dict, jr: dict, db_check: dict, server_5xx: int
+    args: argparse.Namespace,
+    load_before: str,
+    tp: dict,
+    jr: dict,
+    db_check: dict,
+    server_5xx: int,
+    ceiling: dict,
 ) -> str:
     from bench.report import load_average
 
@@ -574,6 +581,9 @@ def report(
         f"p95 {tp['p95_ms']:.0f} ms; client CPU {tp['client_cpu_s']:.1f} s) "
         f"| ≥ {THROUGHPUT_TARGET:.0f} req/s, no errors "
         f"| {'yes' if ok_tp else '**no**'} |",
+        f"| reference: `/healthz` (one `SELECT 1`, no template), same connections, {ceiling['seconds']:g} s "
+        f"| {ceiling['rps']:.0f} req/s (median {ceiling['median_ms']:.0f} ms) "
+        f"| the ceiling of gunicorn + Flask + PostgreSQL on this machine | |",
         f"| {jr['learners']} concurrent learners, whole journey | {jr['requests']} requests in "
         f"{jr['elapsed_s']:.1f} s; statuses {dict(sorted(jr['statuses'].items()))}; unexpected: "
         f"{jr['unexpected'] or 'none'}; failed journeys: {len(jr['failures'])}; "
@@ -639,6 +649,8 @@ def main() -> int:
         print(f"== throughput: {args.connections} connections, {args.seconds:g} s", flush=True)
         tp = throughput(args.port, plan, args.seconds, rng)
         print(f"   {tp['rps']:.0f} req/s, statuses {tp['statuses']}", flush=True)
+        ceiling = throughput(args.port, plan, min(args.seconds, 5.0), rng, path="/healthz")
+        print(f"   /healthz (reference): {ceiling['rps']:.0f} req/s", flush=True)
         print(f"== journeys: {args.journeys} learners at once", flush=True)
         jr = journeys(args.port, plan, emails, args.journey_limit, rng)
         print(
@@ -649,7 +661,7 @@ def main() -> int:
         stop_server(server)
     db_check = verify(plan, emails)
     server_5xx = access_log_5xx(log_path)
-    body = report(args, load_before, tp, jr, db_check, server_5xx)
+    body = report(args, load_before, tp, jr, db_check, server_5xx, ceiling)
     replace_section(Path(args.output), "Under make serve", body)
     print(body)
     failed = jr["unexpected"] or jr["failures"] or db_check["problems"] or server_5xx or tp["errors"]

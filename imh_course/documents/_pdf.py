@@ -8,13 +8,14 @@ warning and nothing raises. Printing CJK names needs a CJK font added to ``fonts
 
 Speed (a certificate is rendered per issue, and 200 at a time in bulk): fpdf2's ``add_font``
 parses the whole 6,000-glyph TTF for every document and ``output()`` subsets it again from
-scratch, which was ~80 % of a certificate's time. Here each face is parsed once per process (a
-*prototype*: widths, cmap, descriptor — read-only after parsing) and every document gets a cheap
-copy with its own mutable state. At output, the subset is cut from the smallest pre-reduced
-*working* font that has every glyph used (Latin-1: ~300 glyphs, or all Latin: ~1,200; cut once
-per process, glyph names kept), or from the full file (Greek, Cyrillic, Hebrew…). Either way the
-embedded subset holds exactly the glyphs used with the same tables, so the PDF is byte for byte
-what ``add_font`` produces (a unit test checks this against plain fpdf2).
+scratch, ~80 % of a certificate's time. Here each face is parsed once per process (a *prototype*:
+widths, cmap, descriptor — read-only after parsing) and every document gets a cheap copy with its
+own mutable state. At output, the subset is cut from the smallest pre-reduced *working* font that
+has every glyph used (Latin-1: ~300 glyphs, or all Latin: ~1,200; cut once per process, glyph
+names kept, simple glyphs pre-encoded), or from the full file (Greek, Cyrillic, Hebrew…). Text is
+wrapped by :func:`_wrap_words`, fpdf2's own line-breaking rule without ``multi_cell``'s cost.
+The PDF is byte for byte what plain fpdf2 (``add_font``, ``multi_cell``) produces: the unit tests
+in ``tests/unit/documents/test_pdf_speed.py`` render both ways and compare.
 """
 
 from __future__ import annotations
@@ -26,13 +27,14 @@ import re
 import threading
 import unicodedata
 from datetime import UTC, date, datetime
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from pathlib import Path
 
 from fontTools import subset as ft_subset
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, WrapMode
+from fpdf.errors import FPDFException
 from fpdf.fonts import SubsetMap, TTFFont
 from fpdf.line_break import BREAKING_SPACE_SYMBOLS_STR, FORM_FEED, NBSP, NEWLINE, SOFT_HYPHEN
 from fpdf.output import OutputProducer
@@ -153,7 +155,25 @@ def _cut_working_font(style: str, tier: int) -> tuple[bytes, frozenset[str]]:
     parsed = TTFont(io.BytesIO(out.getvalue()), recalcTimestamp=False)
     parsed.ensureDecompiled()  # every table, and every glyph of glyf expanded
     parsed.reader = None  # everything is loaded; nothing to read lazily (and nothing to pickle)
+    # Saving a subset re-encodes each glyph's outline (fontTools' compile, pure Python: half the cost
+    # of the subset). A simple glyph's encoding depends on nothing but the glyph, so compute it once
+    # here and let each copy return it; composite glyphs name their components by glyph id, which
+    # changes with each subset, so they are still encoded per document. Simple glyphs go back to
+    # their encoded form (fewer objects to unpickle): fontTools expands the few a document keeps
+    # when it recomputes the font-wide values (head, hhea, maxp), from the same outlines.
+    glyf = parsed["glyf"]
+    for glyph in glyf.glyphs.values():
+        if not glyph.isComposite():
+            encoded = glyph.compile(glyf)
+            glyph.__dict__.clear()  # what fontTools' Glyph.compact() does
+            glyph.data = encoded
+            glyph.compile = partial(_encoded, encoded)
     return pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL), frozenset(parsed.getGlyphOrder())
+
+
+def _encoded(data: bytes, *_args: object, **_kwargs: object) -> bytes:
+    """A simple glyph's ``compile()``: its encoding, computed once (see :func:`_cut_working_font`)."""
+    return data
 
 
 def _subset(style: str, *, glyphs: set[str], unicodes: set[int] | None = None) -> TTFont:
@@ -291,17 +311,16 @@ def fit_lines(
     If it still does not fit at ``min_size`` the last line is cut with an ellipsis: a document
     must never spill onto a second page or over its frame. Leaves the fitted font selected.
 
-    fpdf2's word wrap (``multi_cell`` dry run) is the reference but costs ~1 ms a call; a size at
-    which the whole text is clearly narrower than the line (one line) or, for one-line blocks,
-    clearly wider (shrink) is decided from the summed glyph widths instead — same result.
+    Lines are broken as fpdf2's ``multi_cell`` breaks them (word wrap); plain text — no soft
+    hyphen, no special space — goes through :func:`_wrap_words`, the same rule without
+    ``multi_cell``'s cost (~1 ms a call, most of the certificate's layout time).
     """
     text = printable(text)
-    plain = not _SPECIAL.search(text) and pdf.char_spacing == 0 and pdf.font_stretching == 100
-    available = width - 2 * pdf.c_margin
+    plain = bool(text) and not _SPECIAL.search(text) and pdf.char_spacing == 0 and pdf.font_stretching == 100
     current = size
     if plain:
-        # multi_cell's dry run assigns the glyphs their codes in the subset, in text order; do
-        # the same so the document's bytes stay exactly those of the multi_cell-only version
+        # multi_cell's dry run gives the glyphs their codes in the font subset, in text order; do
+        # the same, so the document's bytes are exactly those of the multi_cell version
         pdf.set_font(FAMILY, style, current)
         pick = pdf.current_font.subset.pick
         for char in text:
@@ -309,15 +328,11 @@ def fit_lines(
     while True:
         pdf.set_font(FAMILY, style, current)
         if plain:
-            text_width = _text_width(pdf, text)
-            if text_width <= available - _CLEARLY:
-                return current, [text]
-            if max_lines == 1 and current > min_size and text_width > available + _CLEARLY:
-                current = max(min_size, current - 0.5)
-                continue
-        lines = pdf.multi_cell(
-            width, text=text, dry_run=True, output=MethodReturnValue.LINES, wrapmode=WrapMode.WORD
-        )
+            lines = _wrap_words(pdf, text, width)
+        else:
+            lines = pdf.multi_cell(
+                width, text=text, dry_run=True, output=MethodReturnValue.LINES, wrapmode=WrapMode.WORD
+            )
         if len(lines) <= max_lines or current <= min_size:
             break
         current = max(min_size, current - 0.5)
@@ -337,13 +352,52 @@ _SPECIAL = re.compile(
     + re.escape(SOFT_HYPHEN + NBSP + NEWLINE + FORM_FEED + BREAKING_SPACE_SYMBOLS_STR.replace(" ", ""))
     + "]"
 )
-# A margin far above float rounding (1e-12 mm) and far below anything visible.
-_CLEARLY = 1e-6
+_TOLERANCE = 1e-9  # fpdf.util.FloatTolerance.TOLERANCE
 
 
-def _text_width(pdf: FPDF, text: str) -> float:
-    """Width in mm of ``text`` in the current font: the sum fpdf2's line breaking accumulates."""
-    return pdf.current_font.get_text_width(text, pdf.font_size_pt, None)[1] / pdf.k
+def _wrap_words(pdf: FPDF, text: str, width: float) -> list[str]:
+    """The lines ``pdf.multi_cell(width, text=text, dry_run=True, output=LINES)`` returns with
+    ``WrapMode.WORD``, for text without the characters in ``_SPECIAL``, in the current font.
+
+    The same rule and the same float arithmetic as fpdf2's ``MultiLineBreak.get_line`` (2.8.9):
+    a character that would take the line past the width (beyond a 1e-9 tolerance) ends it — at
+    that character if it is a space (dropped), else at the last space of the line (dropped), else
+    right before it (a word longer than the line); a last line of zero width is dropped. The unit
+    tests compare it with ``multi_cell`` on random texts.
+    """
+    font, size, k = pdf.current_font, pdf.font_size_pt, pdf.k
+    cw = font.cw
+    limit = width
+    for margin in (pdf.c_margin, pdf.c_margin):  # MultiLineBreak subtracts them one by one
+        limit -= float(margin)
+    lines: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        start, units, space = i, 0, -1
+        while i < n:
+            char = text[i]
+            char_units = cw[ord(char)]
+            line_width = units * size * 0.001 / k
+            if (line_width + char_units * size * 0.001 / k) - limit > _TOLERANCE:
+                if char == " ":
+                    lines.append(text[start:i])
+                    i += 1
+                elif space >= 0:
+                    lines.append(text[start:space])
+                    i = space + 1
+                elif i == start:
+                    raise FPDFException("Not enough horizontal space to render a single character")
+                else:
+                    lines.append(text[start:i])
+                break
+            if char == " ":
+                space = i
+            units += char_units
+            i += 1
+        else:
+            if units:
+                lines.append(text[start:i])
+    return lines
 
 
 def format_date(day: date) -> str:

@@ -1,7 +1,7 @@
 """The speed-ups in ``_pdf`` and ``certificate`` change no byte of any document.
 
 Each document is rendered twice: as shipped (fonts parsed once per process, subsets cut from the
-working fonts, one-line fits decided from glyph widths, the QR image drawn from its matrix) and
+working fonts, lines broken by ``_wrap_words``, the QR image drawn from its matrix) and
 with every shortcut switched off (fpdf2's own ``add_font`` and ``output``, ``multi_cell`` for every
 fit, segno's PNG) — the plain fpdf2 way the documents were first written. The bytes must be equal.
 """
@@ -117,3 +117,43 @@ def test_concurrent_renders_equal_sequential_ones():
     expected = [render_certificate_pdf(f) for f in facts]
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(render_certificate_pdf, facts * 2)) == expected * 2
+
+
+_words = st.text(
+    alphabet=st.sampled_from("abcdefghij klmnop WWMiil ÀÉÎÕÜß–—·…'.,-0123 "), min_size=1, max_size=300
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=_words,
+    style=st.sampled_from(["", "B"]),
+    size=st.sampled_from([5.5, 8.5, 9, 11.5, 12, 20, 30]),
+    width=st.floats(min_value=3, max_value=240),
+    nudge=st.sampled_from([None, 0.0, 1e-9, -1e-9, 2e-9, 1e-12]),
+)
+def test_word_wrap_equals_multi_cell(text, style, size, width, nudge):
+    """``_wrap_words`` breaks lines exactly where fpdf2's multi_cell does, tolerance edges included."""
+    from fpdf.enums import MethodReturnValue, WrapMode
+
+    text = _pdf.printable(text)
+    if not text:
+        return
+    pdf = _pdf.new_pdf(orientation="landscape", title="t", author="a", subject="s", created=CE.issue_date)
+    pdf.add_page()
+    pdf.set_font(_pdf.FAMILY, style, size)
+    if nudge is not None:  # a width that ends exactly at (or a hair around) a character boundary
+        width = pdf.get_string_width(text[: max(1, len(text) // 2)]) + 2 * pdf.c_margin + nudge
+
+    def outcome(wrap):  # noqa: ANN001, ANN202
+        try:
+            return wrap()
+        except Exception as exc:  # noqa: BLE001 - both must fail the same way
+            return type(exc).__name__
+
+    expected = outcome(
+        lambda: pdf.multi_cell(
+            width, text=text, dry_run=True, output=MethodReturnValue.LINES, wrapmode=WrapMode.WORD
+        )
+    )
+    assert outcome(lambda: _pdf._wrap_words(pdf, text, width)) == expected
