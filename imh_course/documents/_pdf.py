@@ -15,7 +15,7 @@ has every glyph used (Latin-1: ~300 glyphs, or all Latin: ~1,200; cut once per p
 names kept, simple glyphs pre-encoded), or from the full file (Greek, Cyrillic, Hebrew…). Text is
 wrapped by :func:`_wrap_words`, fpdf2's own line-breaking rule without ``multi_cell``'s cost.
 The PDF is byte for byte what plain fpdf2 (``add_font``, ``multi_cell``) produces: the unit tests
-in ``tests/unit/documents/test_pdf_speed.py`` render both ways and compare.
+in ``tests/unit/documents/test_pdf_fast_paths.py`` render both ways and compare.
 """
 
 from __future__ import annotations
