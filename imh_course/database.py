@@ -50,3 +50,17 @@ def begin_write() -> None:
     """Start the session's transaction holding SQLite's write lock (no-op elsewhere and if begun)."""
     if not db.session().in_transaction():
         db.session.connection(execution_options={IMMEDIATE_OPTION: True})
+
+
+def serialize_writers(topic: str) -> None:
+    """Make concurrent transactions on ``topic`` take turns (until commit or rollback).
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite needs nothing: a writing transaction
+    already holds the database's single write lock (BEGIN IMMEDIATE).
+    """
+    import zlib
+
+    from sqlalchemy import text
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(topic.encode())})

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from ..database import begin_write
+from ..database import begin_write, serialize_writers
 from ..extensions import db
 from ..models.accounts import TokenPurpose, User
 from ..models.offerings import Enrolment, EnrolmentStatus, Funding, Offering
@@ -113,6 +113,7 @@ def enrol_learner(actor: Actor, offering: Offering, data: LearnerData) -> EnrolR
     if problems:
         name, message = problems[0]
         raise EnrolmentError(message, name)
+    serialize_writers("imh:accounts")  # find-or-create the account without racing another request
     user = find_user(data.email)
     created_account = invite = None
     if user is None:
@@ -184,6 +185,9 @@ def check_roster(raw: bytes) -> tuple[list[RosterLine], list[RowProblem]]:
 def import_roster(actor: Actor, offering: Offering, raw: bytes) -> ImportReport:
     """Validate the whole file, then enrol every line; raises :class:`RosterInvalid` (nothing written)."""
     begin_write()
+    # Two imports of the same file (double click, two coordinators) take turns, so the second one
+    # finds the accounts and enrolments of the first instead of colliding with them.
+    serialize_writers("imh:accounts")
     lines, problems = check_roster(raw)
     if problems:
         raise RosterInvalid(problems)
