@@ -71,3 +71,20 @@ def table_medians(body: str) -> dict[str, float]:
         if len(cells) >= 2 and re.fullmatch(r"[0-9.]+", cells[1]):
             medians[cells[0]] = float(cells[1])
     return medians
+
+
+def format_plain(results: list) -> str:
+    """A quick table for iterating (``--only`` / ``--no-write``): median, p95, CPU, statements."""
+    baseline = next((r for r in results if r.name == "baseline page" and r.timings_ms), None)
+    lines = [f"{'what':<40} {'median':>9} {'p95':>9} {'CPU':>9} {'×base':>6} {'SQL':>5} {'peak MB':>8}"]
+    for r in results:
+        if not r.timings_ms:
+            lines.append(f"{r.name:<40} {'n/a':>9}  {r.note}")
+            continue
+        ratio = f"{r.median / baseline.median:.1f}" if baseline else ""
+        peak = f"{r.peak_mb:.1f}" if r.peak_mb is not None else ""
+        lines.append(
+            f"{r.name:<40} {r.median:>9.1f} {r.p95:>9.1f} {r.cpu_median:>9.1f} {ratio:>6} "
+            f"{r.statements:>5} {peak:>8}"
+        )
+    return "\n".join(lines)

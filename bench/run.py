@@ -1,6 +1,7 @@
 """Benchmark harness: seed a statewide data set, then time the pages and operations that matter.
 
 Usage:  python bench/run.py [--learners 10000] [--database-url postgresql+psycopg://…] [--runs 30]
+        python bench/run.py --keep-db /tmp/bench.sqlite3 --only "dashboard,matrix"   (iterate on rows)
 (``make bench`` runs it on SQLite.) Requests go through the WSGI app in process, so the numbers are
 the application's own cost (routing, queries, templates), without network or server overhead. Each
 median is also shown as a ratio to a baseline page — a signed-in request that runs one trivial query
@@ -123,13 +124,27 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get("IMH_BENCH_DATABASE_URL"))
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated parts of row names to measure (others skipped); implies --no-write",
+    )
+    parser.add_argument(
+        "--keep-db",
+        metavar="PATH",
+        help="SQLite file to seed once and reuse on later runs (for iterating on one row)",
+    )
+    parser.add_argument("--no-write", action="store_true", help="print the table, leave RESULTS.md alone")
     args = parser.parse_args()
+    only = [part.strip() for part in args.only.split(",") if part.strip()]
 
     from bench.report import load_average
 
     load_before = load_average()
     workdir = Path(tempfile.mkdtemp(prefix="imh-bench-"))
-    url = args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
+    kept = Path(args.keep_db).resolve() if args.keep_db else None
+    reuse = kept is not None and kept.exists()
+    url = args.database_url or f"sqlite:///{kept or workdir / 'bench.sqlite3'}"
     if url.startswith("postgresql"):
         _reset_postgres(url)
     app = create_app({"IMH_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
@@ -138,11 +153,12 @@ def main() -> int:
         print(f"== database: {db.engine.dialect.name}; migrating and loading content", flush=True)
         upgrade(directory=app.config["IMH_MIGRATIONS_DIR"])
         runner = app.test_cli_runner()
-        for command in (
+        setup = (
             ["imh", "content", "sync"],
             ["imh", "bench", "seed", "--learners", str(args.learners)],
             ["imh", "bench", "ready", "--count", "200"],
-        ):
+        )
+        for command in setup[:1] if reuse else setup:
             result = runner.invoke(args=command)
             print(result.output.strip(), flush=True)
             if result.exit_code != 0:
@@ -151,7 +167,18 @@ def main() -> int:
         event.listen(db.engine, "before_cursor_execute", counter)
         from bench.scenarios import run_scenarios
 
-        results = run_scenarios(app, args.runs, counter, measure)
+        selective = measure
+        if only:
+
+            def selective(name, *rest, **kw):  # noqa: ANN001, ANN202
+                return measure(name, *rest, **kw) if any(p in name for p in only) else None
+
+        results = [r for r in run_scenarios(app, args.runs, counter, selective, only=only) if r is not None]
+    if only or args.no_write:
+        from bench.report import format_plain
+
+        print(format_plain(results))
+        return 0
     write_results(Path(args.output), results, args, db_name=url.split(":")[0], load_before=load_before)
     print(Path(args.output).read_text())
     return 0
