@@ -12,6 +12,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, g
 from flask_login import LoginManager
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .extensions import db
 
@@ -68,9 +70,14 @@ def load_user(cookie_id: str):  # noqa: ANN201 - Flask-Login callback
     from .models.accounts import User
 
     user_id, _, token = cookie_id.partition(":")
-    if not user_id.isdigit() or not token:
+    if not user_id.isdigit() or len(user_id) > 18 or not token:  # 18 digits: within BIGINT
         return None
-    user = db.session.get(User, int(user_id))
+    # Every signed-in request starts here: the user and their roles in one round trip, not two.
+    user = (
+        db.session.scalars(select(User).where(User.id == int(user_id)).options(joinedload(User.roles)))
+        .unique()
+        .first()
+    )
     if user is None or user.session_token != token or not user.is_enabled:
         return None
     return user
