@@ -19,16 +19,23 @@ STATUS_LABELS = {
     AttendanceStatus.ABSENT: "Absent",
     AttendanceStatus.EXCUSED: "Excused",
 }
+#: The mark's options as (value, label): MarkForm's choices and the roster's plain <select>.
+STATUS_CHOICES = [("", "Not marked")] + [(s.value, label) for s, label in STATUS_LABELS.items()]
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
+TIME_FORMAT = TIME_FORMATS[0]  # how a saved time is shown
 
 
 class MarkForm(FlaskForm):
-    """One learner's mark; rendered once per roster row with a per-learner prefix."""
+    """One learner's mark, with a per-learner prefix (``l<user id>``).
+
+    The roster prints its fields as plain inputs of the same names (``views.attendance.MarkInputs``:
+    one form object per row of a 200-learner roster cost most of the page); a POST is bound to this
+    form, which checks the CSRF token and validates as usual.
+    """
 
     status = SelectField(
         "Mark",
-        choices=[SelectChoice("", "Not marked")]
-        + [SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()],
+        choices=[SelectChoice(value, label) for value, label in STATUS_CHOICES],
         validators=[DataRequired(message="Choose a mark.")],
     )
     arrived = TimeField(

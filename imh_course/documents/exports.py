@@ -40,6 +40,11 @@ def safe_cell(value: object) -> Cell:
     dates, datetimes and times become ISO 8601 text; enums use their value; ``bool`` becomes
     ``"True"``/``"False"``. Pass numbers as numbers: the string ``"-1"`` is neutralised too.
     """
+    kind = type(value)
+    if kind is str:  # fast paths for the cells nearly every row is made of (exact types only)
+        return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+    if kind is int:
+        return value
     if isinstance(value, Enum):
         value = value.value
     if value is None:

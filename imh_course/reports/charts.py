@@ -105,21 +105,32 @@ class SessionCount:
 
 
 def session_counts(frame: OfferingFrame, rows: Sequence[LearnerRow]) -> list[SessionCount]:
-    """Per session, among active learners: credited, absent/excused, no record yet."""
-    active = [r for r in rows if r.active]
+    """Per session, among active learners: credited, absent/excused, no record yet.
+
+    Counted column by column over the learners' tallies (``list.count`` on each session's values),
+    without building any learner's cells.
+    """
+    active = [r.tally for r in rows if r.active]
+    n = len(frame.sessions)
+    columns = {
+        name: list(zip(*(getattr(t, name) for t in active), strict=True)) if active else [()] * n
+        for name in ("status", "credited", "awaiting")
+    }
     counts = []
     for i, session in enumerate(frame.sessions):
-        cells = [r.cells[i] for r in active]
         window = frame.meetings.get(session.id)
+        no_record = columns["status"][i].count(None)
+        credited = len(active) - columns["credited"][i].count(0)  # credited minutes are >= 0
         counts.append(
             SessionCount(
                 number=session.number,
                 title=session.title,
                 meeting_id=window.meeting_id if window else None,
-                credited=sum(1 for c in cells if c.credited_minutes > 0),
-                absent=sum(1 for c in cells if c.status is not None and c.credited_minutes == 0),
-                no_record=sum(1 for c in cells if c.status is None),
-                awaiting_sign_out=sum(1 for c in cells if c.awaiting_sign_out),
+                credited=credited,
+                # credited minutes need a record: the others with a record were absent or not credited
+                absent=len(active) - no_record - credited,
+                no_record=no_record,
+                awaiting_sign_out=columns["awaiting"][i].count(1),
                 learners=len(active),
             )
         )
@@ -133,15 +144,6 @@ def attendance_bars(counts: Sequence[SessionCount]) -> list[Bar]:
 def funnel_bars(rows: Sequence[LearnerRow], min_meetings: int) -> list[Bar]:
     active = [r for r in rows if r.active]
     total = len(active)
-
-    def independent_done(r: LearnerRow) -> bool:
-        return all(
-            c.readings_done == c.readings_total
-            and c.exercises_submitted == c.exercises_total
-            and c.quizzes_passed == c.quizzes_total
-            for c in r.cells
-        )
-
     return [
         Bar("Enrolled (active)", total, total),
         Bar(
@@ -149,7 +151,7 @@ def funnel_bars(rows: Sequence[LearnerRow], min_meetings: int) -> list[Bar]:
             sum(1 for r in active if r.meetings_credited >= min_meetings),
             total,
         ),
-        Bar("Independent work done", sum(1 for r in active if independent_done(r)), total),
+        Bar("Independent work done", sum(1 for r in active if r.independent_done), total),
         Bar("Evaluation submitted", sum(1 for r in active if r.evaluation_submitted), total),
         Bar("Attendance attested", sum(1 for r in active if r.attestation == "current"), total),
         Bar("Certificate issued", sum(1 for r in active if r.valid_certificate is not None), total),

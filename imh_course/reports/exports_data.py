@@ -1,8 +1,9 @@
 """Rows of the coordinator's exports: CE roster, completion matrix and funder report.
 
-Rows are produced lazily from :func:`matrix_data.iter_rows` (``yield_per`` chunks), so a CSV
-response streams them without holding every learner in memory. Cells are plain values; the writers
-in ``documents.exports`` neutralise formula triggers and add the BOM.
+Rows are produced lazily from :func:`matrix_data.iter_offering_rows` (``yield_per`` chunks), so a
+CSV response streams them without holding every learner in memory. Cells are plain values; the
+writers in ``documents.exports`` neutralise formula triggers and add the BOM. The CE roster reads
+attendance and certificates only, and its lines come from the learners' tallies (no cells built).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ..models.offerings import EnrolmentStatus, Funding, Offering
 from ..rules.completion import CertificateKind
 from ..rules.credit import CreditPolicy, format_hours, minutes_to_hours
 from .matrix import CLOCK, LearnerRow, OfferingFrame
-from .matrix_data import iter_rows, policies
+from .matrix_data import iter_offering_rows, iter_rows, policies
 
 FUNDING_LABELS = {
     Funding.FULL_FEE: "Full fee",
@@ -64,36 +65,68 @@ CE_ROSTER_HEADER = (
 )
 
 
-def ce_roster_line(offering: Offering, frame: OfferingFrame, row: LearnerRow) -> list[object]:
-    dates = [
-        _local_date(frame.meetings[cell.session.id].start, frame.timezone)
-        for cell in row.cells
-        if cell.credited_minutes > 0 and cell.session.id in frame.meetings
-    ]
+def meeting_dates(frame: OfferingFrame) -> list[str | None]:
+    """Each session's meeting date in the offering's time zone (None: no meeting)."""
+    windows = [frame.meetings.get(s.id) for s in frame.sessions]
+    return [_local_date(w.start, frame.timezone) if w else None for w in windows]
+
+
+class _HoursText:
+    """``format_hours`` of minutes, once per distinct number of minutes (10,000 lines, ~70 values)."""
+
+    def __init__(self, policy: CreditPolicy) -> None:
+        self.policy = policy
+        self.known: dict[int, str] = {}
+
+    def __call__(self, minutes: int) -> str:
+        text = self.known.get(minutes)
+        if text is None:
+            text = self.known[minutes] = format_hours(minutes_to_hours(minutes, self.policy))
+        return text
+
+
+def ce_roster_line(
+    offering: Offering,
+    frame: OfferingFrame,
+    row: LearnerRow,
+    dates: Sequence[str | None] | None = None,
+    texts: tuple[_HoursText, _HoursText] | None = None,
+    label: str | None = None,
+) -> list[object]:
+    """One learner's line. ``dates`` (:func:`meeting_dates`), ``texts`` (CE hours under the credit
+    policy, clock hours) and the offering's ``label`` can be shared by the lines of an export."""
+    dates = meeting_dates(frame) if dates is None else dates
+    attended = [dates[i] for i, minutes in enumerate(row.tally.credited) if minutes > 0 and dates[i]]
     cert_id, cert_status = certificate_columns(row)
     ce = row.kind is CertificateKind.CE
     return [
-        offering.label,
+        label or offering.label,
         row.learner.name,
         row.learner.email,
         row.learner.license_type or "",
         row.learner.license_number or "",
         "CE" if ce else "Completion (not CE)",
-        row.ce_hours_text if ce else "",
-        row.face_to_face_hours_text,
+        ("" if not ce else texts[0](row.ce_minutes) if texts else row.ce_hours_text),
+        texts[1](row.attended_minutes) if texts else row.face_to_face_hours_text,
         row.meetings_credited,
-        "; ".join(dates),
+        "; ".join(attended),
         cert_id,
         cert_status,
         row.learner.status.value,
     ]
 
 
-def ce_roster_rows(offerings: Iterable[Offering]) -> Iterator[list[object]]:
-    for offering in offerings:
-        # Attendance and certificates only: the roster shows no independent-learning columns.
-        for frame, row in iter_rows(offering, with_independent=False):
-            yield ce_roster_line(offering, frame, row)
+def ce_roster_rows(offerings: Sequence[Offering]) -> Iterator[list[object]]:
+    """The CE roster lines of ``offerings`` in their order, streamed in chunks across offerings."""
+    policy, _completion = policies()
+    texts = (_HoursText(policy), _HoursText(CLOCK))  # what row.ce_hours_text / face_to_face_hours_text say
+    shared: dict[int, tuple[list[str | None], str]] = {}  # offering id -> (meeting dates, label)
+    # Attendance and certificates only: the roster shows no independent-learning columns.
+    for offering, frame, row in iter_offering_rows(offerings, with_independent=False):
+        mine = shared.get(offering.id)
+        if mine is None:
+            mine = shared[offering.id] = (meeting_dates(frame), offering.label)
+        yield ce_roster_line(offering, frame, row, mine[0], texts, mine[1])
 
 
 # --- completion matrix -----------------------------------------------------------------------------

@@ -1,23 +1,27 @@
 """The completion matrix: learners × sessions, aggregated in plain Python over preloaded rows.
 
-``matrix_data.load_matrix`` reads an offering's facts in a fixed number of statements (whatever the
-number of learners); :func:`build_rows` turns them into one :class:`LearnerRow` per enrolment with
-the same rules the learner's own ledger uses (``rules.credit`` for both ledgers, ``rules.completion``
-for completion and certificate eligibility), so the matrix and the learner's transcript agree.
+``matrix_data`` reads an offering's facts in a fixed number of statements (whatever the number of
+learners) and feeds the rows to :class:`LearnerFacts`, which tallies them per learner and session;
+:func:`build_rows` turns the tallies into one :class:`LearnerRow` per enrolment with the same rules
+the learner's own ledger uses (``rules.credit`` for both ledgers, ``rules.completion`` for
+completion and certificate eligibility), so the matrix and the learner's transcript agree.
 No exercise response text is ever loaded: only whether a response was submitted.
+
+Built for cohorts of thousands: a record is credited once per distinct (meeting, status, times),
+rules run once per distinct set of totals, and a row's cells are only built when a page or an
+export shows them.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from ..models.certificates import CertificateStatus
-from ..models.offerings import EnrolmentStatus, Funding
-from ..models.progress import ResponseStatus
+from ..models.offerings import EnrolmentStatus
 from ..operations.certificates import ATTESTATION_STALE, LICENSE_NUMBER_MISSING
 from ..rules.completion import (
     ATTESTATION_MISSING,
@@ -30,94 +34,45 @@ from ..rules.completion import (
     evaluate_completion,
 )
 from ..rules.credit import (
-    AttendanceFact,
     AttendanceStatus,
     CreditPolicy,
-    IndependentItem,
-    IndependentKind,
-    MeetingWindow,
-    attended_minutes,
-    credited_minutes,
     format_hours,
-    independent_minutes,
+    independent_minutes_by,
     minutes_to_hours,
 )
 from ..rules.licenses import Approval, approval_for
+from .matrix_facts import (
+    CertificateInfo,
+    ItemInfo,
+    LearnerFacts,
+    LearnerInfo,
+    OfferingFrame,
+    SessionInfo,
+    Tally,
+)
+
+__all__ = [  # the facts' types are part of this module's interface too
+    "CLOCK",
+    "CertificateInfo",
+    "ItemInfo",
+    "LearnerFacts",
+    "LearnerInfo",
+    "LearnerRow",
+    "Layout",
+    "OfferingFrame",
+    "SessionCell",
+    "SessionInfo",
+    "Tally",
+    "build_rows",
+    "filter_rows",
+    "sort_rows",
+]
 
 CLOCK = CreditPolicy(minutes_per_hour=60)
 
 
-# --- preloaded facts (plain values) ---------------------------------------------------------------
-@dataclass(frozen=True)
-class SessionInfo:
-    id: int
-    number: int
-    title: str
-
-
-@dataclass(frozen=True)
-class ItemInfo:
-    """A current, published reading, exercise or quiz of a session."""
-
-    key: str
-    session_id: int
-    minutes: int
-
-
-@dataclass(frozen=True)
-class OfferingFrame:
-    """What every learner of an offering shares: sessions, meetings, assigned work, approvals."""
-
-    offering_id: int
-    timezone: str
-    sessions: tuple[SessionInfo, ...]
-    meetings: dict[int, MeetingWindow]  # by session id
-    readings: tuple[ItemInfo, ...]
-    exercises: tuple[ItemInfo, ...]
-    quizzes: tuple[ItemInfo, ...]
-    approvals: tuple[Approval, ...]
-
-
-@dataclass(frozen=True)
-class LearnerInfo:
-    user_id: int
-    name: str  # as printed on certificates
-    email: str
-    discipline: str | None
-    license_type: str | None
-    license_number: str | None
-    funding: Funding
-    status: EnrolmentStatus
-    erased: bool = False
-
-
-@dataclass(frozen=True)
-class CertificateInfo:
-    public_id: str
-    version: int
-    kind: CertificateKind
-    status: CertificateStatus
-    issued_dt: datetime
-
-
-@dataclass
-class LearnerFacts:
-    """Per-learner rows of one offering (or one chunk of its learners), keyed by user id."""
-
-    attendance: dict[int, dict[int, AttendanceFact]] = field(default_factory=lambda: defaultdict(dict))
-    readings: dict[int, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))  # key -> minutes
-    exercises: dict[int, dict[str, tuple[ResponseStatus, int]]] = field(
-        default_factory=lambda: defaultdict(dict)
-    )
-    #: quiz key -> (passed, minutes of the first passed attempt's version, attempts)
-    quizzes: dict[int, dict[str, tuple[bool, int, int]]] = field(default_factory=lambda: defaultdict(dict))
-    evaluated: set[int] = field(default_factory=set)
-    attested_minutes: dict[int, int] = field(default_factory=dict)
-    certificates: dict[int, list[CertificateInfo]] = field(default_factory=lambda: defaultdict(list))
-
-
 # --- the aggregated rows ----------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SessionCell:
     session: SessionInfo
     meeting_id: int | None
@@ -135,16 +90,63 @@ class SessionCell:
     quizzes_total: int
 
 
-@dataclass(frozen=True)
+class Layout:
+    """Per-session constants of one build: what every learner's cells share."""
+
+    __slots__ = ("sessions", "meeting_ids", "past", "future", "readings", "exercises", "quizzes", "meetings")
+
+    def __init__(self, frame: OfferingFrame, now: datetime) -> None:
+        self.sessions = frame.sessions
+        windows = [frame.meetings.get(s.id) for s in frame.sessions]
+        self.meeting_ids = [w.meeting_id if w else None for w in windows]
+        self.past = [w is not None and w.end <= now for w in windows]
+        #: sessions whose meeting is still to come: the learner can still be credited there
+        self.future = [i for i, w in enumerate(windows) if w is not None and not w.end <= now]
+        self.meetings = sum(1 for w in windows if w is not None)
+        self.readings = _totals(frame.readings, frame.sessions)
+        self.exercises = _totals(frame.exercises, frame.sessions)
+        self.quizzes = _totals(frame.quizzes, frame.sessions)
+
+    def cells(self, tally: Tally) -> tuple[SessionCell, ...]:
+        return tuple(
+            SessionCell(
+                session=session,
+                meeting_id=self.meeting_ids[i],
+                status=tally.status[i],
+                attended_minutes=tally.attended[i],
+                credited_minutes=tally.credited[i],
+                awaiting_sign_out=bool(tally.awaiting[i]),
+                is_past=self.past[i],
+                readings_done=tally.read[i],
+                readings_total=self.readings[i],
+                exercises_submitted=tally.submitted[i],
+                exercises_total=self.exercises[i],
+                quizzes_passed=tally.passed[i],
+                quizzes_attempted=tally.attempted[i],
+                quizzes_total=self.quizzes[i],
+            )
+            for i, session in enumerate(self.sessions)
+        )
+
+
+def _totals(items: Iterable[ItemInfo], sessions: Sequence[SessionInfo]) -> list[int]:
+    per_session = Counter(item.session_id for item in items)
+    return [per_session[s.id] for s in sessions]
+
+
+@dataclass(slots=True)
 class LearnerRow:
     learner: LearnerInfo
-    cells: tuple[SessionCell, ...]
+    tally: Tally = field(repr=False, compare=False)
+    layout: Layout = field(repr=False, compare=False)
     ce_minutes: int
     ce_hours: Decimal
     attended_minutes: int
     independent_minutes: int
     independent_hours: Decimal
     meetings_credited: int
+    #: every reading done, exercise submitted and quiz passed (each session's work complete)
+    independent_done: bool
     evaluation_submitted: bool
     attestation: str  # "current", "stale" or "missing"
     completion: CompletionStatus
@@ -153,6 +155,14 @@ class LearnerRow:
     eligibility: Eligibility
     certificates: tuple[CertificateInfo, ...]  # newest first
     at_risk: bool
+    _cells: tuple[SessionCell, ...] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def cells(self) -> tuple[SessionCell, ...]:
+        """One cell per session, built when first asked for (a page shows 100 rows, not all)."""
+        if self._cells is None:
+            self._cells = self.layout.cells(self.tally)
+        return self._cells
 
     @property
     def user_id(self) -> int:
@@ -194,75 +204,7 @@ class LearnerRow:
 
     @property
     def awaiting_sign_out(self) -> int:
-        return sum(1 for c in self.cells if c.awaiting_sign_out)
-
-
-def _cell(
-    session: SessionInfo,
-    frame: OfferingFrame,
-    by_session: dict[str, dict[int, list[ItemInfo]]],
-    facts: LearnerFacts,
-    user_id: int,
-    policy: CreditPolicy,
-    now: datetime,
-) -> tuple[SessionCell, int]:
-    """One session of one learner and its independent minutes.
-
-    Only done items are handed to ``independent_minutes`` (undone items are worth 0 there anyway),
-    and the credit rules run only where a record exists (no record is worth 0): same results,
-    far fewer objects for a large cohort.
-    """
-    window = frame.meetings.get(session.id)
-    fact = facts.attendance[user_id].get(window.meeting_id) if window else None
-    attended = attended_minutes(window, fact) if fact is not None else 0
-    credited = credited_minutes(window, fact, policy) if fact is not None else 0
-    readings = by_session["readings"].get(session.id, ())
-    exercises = by_session["exercises"].get(session.id, ())
-    quizzes = by_session["quizzes"].get(session.id, ())
-    done_readings = facts.readings.get(user_id, {})
-    responses = facts.exercises.get(user_id, {})
-    attempts = facts.quizzes.get(user_id, {})
-    done: list[IndependentItem] = []
-    read = submitted = passed_quizzes = attempted = 0
-    for r in readings:
-        if r.key in done_readings:
-            read += 1
-            done.append(IndependentItem(IndependentKind.READING, r.key, done_readings[r.key], True))
-    for e in exercises:
-        status, minutes = responses.get(e.key, (None, 0))
-        if status is ResponseStatus.SUBMITTED:
-            submitted += 1
-            done.append(IndependentItem(IndependentKind.EXERCISE, e.key, minutes, True))
-    for q in quizzes:
-        passed, minutes, tries = attempts.get(q.key, (False, 0, 0))
-        attempted += tries > 0
-        if passed:
-            passed_quizzes += 1
-            done.append(IndependentItem(IndependentKind.QUIZ, q.key, minutes, True))
-    cell = SessionCell(
-        session=session,
-        meeting_id=window.meeting_id if window else None,
-        status=fact.status if fact else None,
-        attended_minutes=attended,
-        credited_minutes=credited,
-        awaiting_sign_out=fact is not None and fact.arrived is not None and fact.departed is None,
-        is_past=window is not None and window.end <= now,
-        readings_done=read,
-        readings_total=len(readings),
-        exercises_submitted=submitted,
-        exercises_total=len(exercises),
-        quizzes_passed=passed_quizzes,
-        quizzes_attempted=attempted,
-        quizzes_total=len(quizzes),
-    )
-    return cell, independent_minutes(done)
-
-
-def _group(items: Iterable[ItemInfo]) -> dict[int, list[ItemInfo]]:
-    grouped: dict[int, list[ItemInfo]] = defaultdict(list)
-    for item in items:
-        grouped[item.session_id].append(item)
-    return grouped
+        return self.tally.awaiting.count(1)
 
 
 def build_rows(
@@ -274,69 +216,107 @@ def build_rows(
     completion_policy: CompletionPolicy,
     now: datetime,
 ) -> list[LearnerRow]:
-    """One row per learner, in the order given (pure: no database, no Flask)."""
-    by_session = {
-        "readings": _group(frame.readings),
-        "exercises": _group(frame.exercises),
-        "quizzes": _group(frame.quizzes),
-    }
+    """One row per learner, in the order given (pure: no database, no Flask).
+
+    The rules run on per-learner totals. Learners often share them (every one who attended all 11
+    sessions and did all the work), so completion, eligibility and hours are decided once per
+    distinct set of inputs: the same pure functions, called less often.
+    """
+    layout = Layout(frame, now)
+    empty = Tally(facts.zeros)
+    future = layout.future
+    readings_total, exercises_total, quizzes_total = (
+        sum(layout.readings),
+        sum(layout.exercises),
+        sum(layout.quizzes),
+    )
+    independent = independent_minutes_by(facts.done)
+    approvals: dict[str | None, Approval | None] = {}
+    completions: dict[tuple[int, ...], CompletionStatus] = {}
+    eligibilities: dict[tuple[object, ...], Eligibility] = {}
+    ce_hours: dict[int, Decimal] = {}
+    clock_hours: dict[int, Decimal] = {}
+    min_meetings = completion_policy.min_meetings
     rows = []
     for learner in learners:
         uid = learner.user_id
-        pairs = [_cell(s, frame, by_session, facts, uid, policy, now) for s in frame.sessions]
-        cells = tuple(cell for cell, _ in pairs)
-        ce = sum(c.credited_minutes for c in cells)
-        independent = sum(minutes for _, minutes in pairs)
-        credited = sum(1 for c in cells if c.credited_minutes > 0)
-        remaining = sum(
-            1 for c in cells if c.meeting_id is not None and not c.is_past and c.credited_minutes == 0
-        )
+        tally = facts.tallies.get(uid, empty)
+        credited_by_session = tally.credited
+        ce = sum(credited_by_session)
+        credited = len(credited_by_session) - credited_by_session.count(0)  # credited minutes are >= 0
+        remaining = sum(1 for i in future if credited_by_session[i] == 0)
         evaluated = uid in facts.evaluated
-        completion = evaluate_completion(
-            CompletionFacts(
-                meetings_total=sum(1 for c in cells if c.meeting_id is not None),
-                meetings_credited=credited,
-                meetings_remaining=remaining,
-                quizzes_total=sum(c.quizzes_total for c in cells),
-                quizzes_passed=sum(c.quizzes_passed for c in cells),
-                readings_total=sum(c.readings_total for c in cells),
-                readings_done=sum(c.readings_done for c in cells),
-                evaluation_submitted=evaluated,
-            ),
-            completion_policy,
+        read, submitted, passed = sum(tally.read), sum(tally.submitted), sum(tally.passed)
+        facts_key = (
+            layout.meetings,
+            credited,
+            remaining,
+            quizzes_total,
+            passed,
+            readings_total,
+            read,
+            evaluated,
         )
-        approval = approval_for(learner.license_type, frame.approvals)
+        completion = completions.get(facts_key)
+        if completion is None:
+            completion = completions[facts_key] = evaluate_completion(
+                CompletionFacts(*facts_key), completion_policy
+            )
+        license_type = learner.license_type
+        if license_type in approvals:
+            approval = approvals[license_type]
+        else:
+            approval = approvals[license_type] = approval_for(license_type, frame.approvals)
         kind = CertificateKind.CE if approval else CertificateKind.COMPLETION
         shown = facts.attested_minutes.get(uid)
         attestation = "missing" if shown is None else ("current" if shown == ce else "stale")
-        eligibility = _eligibility(kind, ce, completion, evaluated, attestation, learner)
-        slack = credited + remaining - completion_policy.min_meetings
+        numbered = bool((learner.license_number or "").strip())
+        eligible_key = (approval is None, ce, facts_key, attestation, numbered)  # (no enum: hashes slowly)
+        eligibility = eligibilities.get(eligible_key)
+        if eligibility is None:
+            eligibility = eligibilities[eligible_key] = _eligibility(
+                kind, ce, completion, evaluated, attestation, numbered
+            )
+        minutes = independent.get(uid, 0)
+        if ce not in ce_hours:
+            ce_hours[ce] = minutes_to_hours(ce, policy)
+        if minutes not in clock_hours:
+            clock_hours[minutes] = minutes_to_hours(minutes, CLOCK)
+        certificates = facts.certificates.get(uid)
         rows.append(
             LearnerRow(
                 learner=learner,
-                cells=cells,
+                tally=tally,
+                layout=layout,
                 ce_minutes=ce,
-                ce_hours=minutes_to_hours(ce, policy),
-                attended_minutes=sum(c.attended_minutes for c in cells),
-                independent_minutes=independent,
-                independent_hours=minutes_to_hours(independent, CLOCK),
+                ce_hours=ce_hours[ce],
+                attended_minutes=sum(tally.attended),
+                independent_minutes=minutes,
+                independent_hours=clock_hours[minutes],
                 meetings_credited=credited,
+                independent_done=(
+                    read == readings_total and submitted == exercises_total and passed == quizzes_total
+                ),
                 evaluation_submitted=evaluated,
                 attestation=attestation,
                 completion=completion,
                 kind=kind,
                 approval=approval,
                 eligibility=eligibility,
-                certificates=tuple(sorted(facts.certificates.get(uid, []), key=lambda c: -c.version)),
+                certificates=tuple(sorted(certificates, key=_newest_first)) if certificates else (),
                 at_risk=(
                     learner.status is not EnrolmentStatus.WITHDRAWN
                     and not completion.complete
-                    and credited < completion_policy.min_meetings
-                    and slack <= 0
+                    and credited < min_meetings
+                    and credited + remaining - min_meetings <= 0
                 ),
             )
         )
     return rows
+
+
+def _newest_first(certificate: CertificateInfo) -> int:
+    return -certificate.version
 
 
 def _eligibility(
@@ -345,7 +325,7 @@ def _eligibility(
     completion: CompletionStatus,
     evaluated: bool,
     attestation: str,
-    learner: LearnerInfo,
+    license_numbered: bool,
 ) -> Eligibility:
     """As ``operations.certificates.learner_standing`` decides it, from preloaded facts."""
     base = certificate_eligibility(
@@ -358,7 +338,7 @@ def _eligibility(
     reasons = list(base.reasons)
     if attestation == "stale":
         reasons = [ATTESTATION_STALE if r == ATTESTATION_MISSING else r for r in reasons]
-    if kind is CertificateKind.CE and not (learner.license_number or "").strip():
+    if kind is CertificateKind.CE and not license_numbered:
         reasons.append(LICENSE_NUMBER_MISSING)
     return Eligibility(eligible=not reasons, reasons=tuple(reasons))
 

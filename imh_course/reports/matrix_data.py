@@ -1,21 +1,31 @@
-"""Loading the completion matrix: a fixed number of statements per offering, whatever its size.
+"""Loading the completion matrix: a fixed number of statements, whatever the number of learners.
 
-Statements: 6 for the offering frame (sessions, meetings, readings, exercises, quizzes, approvals),
-1 for the learners and 7 for their facts (attendance, reading completions, exercise responses, quiz
-attempts, evaluation receipts, attestations, certificates). Only the columns the matrix needs are
-selected: never a response's text, never a certificate's PDF. :func:`iter_rows` streams the same
-rows chunk by chunk (``yield_per``) for large exports, with the same 7 fact statements per chunk.
+Statements: 6 for the offering frames (sessions, readings, exercises, quizzes, meetings, approvals;
+for any number of offerings), 1 for the learners (with their evaluation receipt and attestation)
+and 5 for their facts (attendance, reading completions, submitted exercises, quiz attempts,
+certificates). Only the columns the matrix needs are selected: never a response's text, never a
+certificate's PDF. The rows are read as plain Core tuples (no ORM layer per row) and handed to
+``matrix_facts.LearnerFacts``; attendance values are decoded once per distinct record.
+
+:func:`iter_offering_rows` streams the rows of one or many offerings chunk by chunk (``yield_per``),
+with the same fact statements per chunk (2 for the CE roster: attendance and certificates), so an
+export of every offering takes a number of statements that grows with its learners ÷ the chunk
+size, not with the number of offerings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import ColumnElement, Result, Row, Select, case, func, select, type_coerce
+from sqlalchemy.types import NullType
 
 from ..extensions import db
 from ..ledgers import credit_policy
@@ -24,15 +34,14 @@ from ..models.attendance import AttendanceRecord
 from ..models.certificates import Attestation, Certificate, EvaluationReceipt
 from ..models.curriculum import CourseSession, Exercise, Quiz, Reading
 from ..models.offerings import BoardApproval, Enrolment, Meeting, Offering
-from ..models.progress import ExerciseResponse, ReadingCompletion
+from ..models.progress import ExerciseResponse, ReadingCompletion, ResponseStatus
 from ..models.quizzes import QuizAttempt
 from ..models.types import utcnow
 from ..operations.certificates import completion_policy
 from ..rules.completion import CompletionPolicy
-from ..rules.credit import AttendanceFact, CreditPolicy, MeetingWindow
+from ..rules.credit import CreditPolicy, MeetingWindow
 from ..rules.licenses import Approval
 from .matrix import (
-    CertificateInfo,
     ItemInfo,
     LearnerFacts,
     LearnerInfo,
@@ -43,6 +52,7 @@ from .matrix import (
 )
 
 EXPORT_CHUNK = 500
+_BATCH = 100  # rows fetched at a time by _stream (fewer live rows: see _stream)
 
 
 @dataclass(frozen=True)
@@ -56,58 +66,106 @@ def policies(config: Mapping[str, Any] | None = None) -> tuple[CreditPolicy, Com
     return credit_policy(config), completion_policy(config)
 
 
-def _items(model: type, session_ids: list[int]) -> tuple[ItemInfo, ...]:
-    rows = db.session.execute(
+def _execute(statement: Select[Any]) -> Result[Any]:
+    """Run a column query on the session's connection as plain Core: rows are tuples, without the
+    ORM's per-row work (a quarter of the time on 10,000s of rows). Pending changes are flushed
+    first, as the session's own ``execute`` would."""
+    db.session.flush()
+    return db.session.connection().execute(statement)
+
+
+def _stream(statement: Select[Any]) -> Iterator[Row[Any]]:
+    """The rows of a large fact query, fetched a batch at a time (``fetchmany`` in C).
+
+    Rows are let go batch by batch rather than held all at once: 45,000 live rows survive the
+    garbage collector's young generations and can set off a full collection of the process (tens
+    of ms with the whole app in memory) in the middle of the request.
+    """
+    for batch in _execute(statement).partitions(_BATCH):
+        yield from batch
+
+
+# --- frames -------------------------------------------------------------------------------------------
+def _items(model: type, session_ids: list[int]) -> dict[int, list[ItemInfo]]:
+    found: dict[int, list[ItemInfo]] = defaultdict(list)
+    for key, session_id, minutes in _execute(
         select(model.key, model.session_id, model.estimated_minutes)
         .where(model.session_id.in_(session_ids), model.is_current.is_(True), model.is_published.is_(True))
         .order_by(model.session_id, model.position)
-    )
-    return tuple(ItemInfo(key, session_id, minutes) for key, session_id, minutes in rows)
+    ):
+        found[session_id].append(ItemInfo(key, session_id, minutes))
+    return found
+
+
+def load_frames(offerings: Sequence[Offering]) -> dict[int, OfferingFrame]:
+    """The frame of each offering (by id) in 6 statements, however many offerings there are."""
+    course_ids = sorted({o.course_id for o in offerings})
+    offering_ids = [o.id for o in offerings]
+    sessions: dict[int, list[SessionInfo]] = defaultdict(list)
+    for course_id, *info in _execute(
+        select(CourseSession.course_id, CourseSession.id, CourseSession.number, CourseSession.title)
+        .where(CourseSession.course_id.in_(course_ids))
+        .order_by(CourseSession.course_id, CourseSession.number)
+    ):
+        sessions[course_id].append(SessionInfo(*info))
+    ids = [s.id for course in sessions.values() for s in course]
+    items = {model: _items(model, ids) for model in (Reading, Exercise, Quiz)}
+    meetings: dict[int, dict[int, MeetingWindow]] = defaultdict(dict)
+    for offering_id, session_id, *window in _execute(
+        select(
+            Meeting.offering_id,
+            Meeting.session_id,
+            Meeting.id,
+            Meeting.start_dt,
+            Meeting.end_dt,
+            Meeting.is_ce_eligible,
+        ).where(Meeting.offering_id.in_(offering_ids))
+    ):
+        meetings[offering_id][session_id] = MeetingWindow(*window)
+    approvals: dict[int, list[Approval]] = defaultdict(list)
+    for offering_id, *approval in _execute(
+        select(
+            BoardApproval.offering_id,
+            BoardApproval.board,
+            BoardApproval.provider_number,
+            BoardApproval.statement,
+        )
+        .where(BoardApproval.offering_id.in_(offering_ids))
+        .order_by(BoardApproval.offering_id, BoardApproval.board)
+    ):
+        approvals[offering_id].append(Approval(*approval))
+
+    def of(model: type, course: list[SessionInfo]) -> tuple[ItemInfo, ...]:
+        return tuple(item for s in course for item in items[model].get(s.id, ()))
+
+    frames = {}
+    for offering in offerings:
+        course = sessions.get(offering.course_id, [])
+        frames[offering.id] = OfferingFrame(
+            offering_id=offering.id,
+            timezone=offering.timezone,
+            sessions=tuple(course),
+            meetings=meetings.get(offering.id, {}),
+            readings=of(Reading, course),
+            exercises=of(Exercise, course),
+            quizzes=of(Quiz, course),
+            approvals=tuple(approvals.get(offering.id, ())),
+        )
+    return frames
 
 
 def load_frame(offering: Offering) -> OfferingFrame:
-    sessions = tuple(
-        SessionInfo(*row)
-        for row in db.session.execute(
-            select(CourseSession.id, CourseSession.number, CourseSession.title)
-            .where(CourseSession.course_id == offering.course_id)
-            .order_by(CourseSession.number)
-        )
-    )
-    ids = [s.id for s in sessions]
-    meetings = {
-        session_id: MeetingWindow(meeting_id, start, end, eligible)
-        for meeting_id, session_id, start, end, eligible in db.session.execute(
-            select(
-                Meeting.id, Meeting.session_id, Meeting.start_dt, Meeting.end_dt, Meeting.is_ce_eligible
-            ).where(Meeting.offering_id == offering.id)
-        )
-    }
-    approvals = tuple(
-        Approval(*row)
-        for row in db.session.execute(
-            select(BoardApproval.board, BoardApproval.provider_number, BoardApproval.statement)
-            .where(BoardApproval.offering_id == offering.id)
-            .order_by(BoardApproval.board)
-        )
-    )
-    return OfferingFrame(
-        offering_id=offering.id,
-        timezone=offering.timezone,
-        sessions=sessions,
-        meetings=meetings,
-        readings=_items(Reading, ids),
-        exercises=_items(Exercise, ids),
-        quizzes=_items(Quiz, ids),
-        approvals=approvals,
-    )
+    return load_frames([offering])[offering.id]
 
 
-def learner_query(offering_id: int) -> Select[Any]:
-    """The enrolled learners' columns, ordered by the name printed on certificates."""
+# --- learners -------------------------------------------------------------------------------------------
+def learner_query(*offering_ids: int) -> Select[Any]:
+    """The enrolled learners' columns, with whether they submitted the evaluation and the CE minutes
+    they attested; by offering (in the order given), then by the name printed on certificates."""
     name = func.coalesce(LearnerProfile.certificate_name, User.full_name)
-    return (
+    query = (
         select(
+            Enrolment.offering_id,
             Enrolment.user_id,
             User.full_name,
             LearnerProfile.certificate_name,
@@ -118,16 +176,43 @@ def learner_query(offering_id: int) -> Select[Any]:
             Enrolment.funding,
             Enrolment.status,
             User.erased_dt,
+            EvaluationReceipt.id,
+            Attestation.ce_minutes_shown,
         )
         .join(User, User.id == Enrolment.user_id)
         .outerjoin(LearnerProfile, LearnerProfile.user_id == User.id)
-        .where(Enrolment.offering_id == offering_id)
-        .order_by(name, Enrolment.user_id)
+        # Both are unique per (offering, learner): the joins add columns, never rows.
+        .outerjoin(
+            EvaluationReceipt,
+            (EvaluationReceipt.offering_id == Enrolment.offering_id)
+            & (EvaluationReceipt.user_id == Enrolment.user_id),
+        )
+        .outerjoin(
+            Attestation,
+            (Attestation.offering_id == Enrolment.offering_id) & (Attestation.user_id == Enrolment.user_id),
+        )
     )
+    if len(offering_ids) == 1:
+        return query.where(Enrolment.offering_id == offering_ids[0]).order_by(name, Enrolment.user_id)
+    rank = case({oid: i for i, oid in enumerate(offering_ids)}, value=Enrolment.offering_id)
+    return query.where(Enrolment.offering_id.in_(offering_ids)).order_by(rank, name, Enrolment.user_id)
 
 
-def learner_info(row: Row[Any]) -> LearnerInfo:
-    uid, full_name, cert_name, email, discipline, license_type, number, funding, status, erased = row
+def learner_info(row: Row[Any] | Sequence[Any]) -> LearnerInfo:
+    (
+        _offering,
+        uid,
+        full_name,
+        cert_name,
+        email,
+        discipline,
+        license_type,
+        number,
+        funding,
+        status,
+        erased,
+        *_,
+    ) = row
     return LearnerInfo(
         user_id=uid,
         name=cert_name if cert_name and cert_name.strip() else full_name,
@@ -141,105 +226,252 @@ def learner_info(row: Row[Any]) -> LearnerInfo:
     )
 
 
-def _only(query: Select[Any], column: Any, user_ids: Sequence[int] | None) -> Select[Any]:
-    return query if user_ids is None else query.where(column.in_(list(user_ids)))
+# --- facts ------------------------------------------------------------------------------------------------
+def _raw(column: Any) -> ColumnElement[Any]:
+    """``column`` as the database returns it (no per-row conversion): see :func:`_decoder`."""
+    return type_coerce(column, NullType())
+
+
+def _decoder(*columns: Any) -> Callable[..., tuple[Any, ...]]:
+    """Convert raw values of ``columns`` as their types would (their own result processors, e.g.
+    text → aware UTC datetime on SQLite, text → enum), one record's values at a time: the caller
+    decodes each distinct record once instead of every value of every row."""
+    dialect = db.session.get_bind().dialect
+    processors = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
+
+    def decode(*values: Any) -> tuple[Any, ...]:
+        return tuple(
+            value if process is None else process(value)
+            for process, value in zip(processors, values, strict=True)
+        )
+
+    return decode
+
+
+def _scope(
+    query: Select[Any],
+    offering: Any,
+    user: Any,
+    offering_ids: list[int],
+    user_ids: list[int] | None,
+    *order: Any,
+) -> Select[Any]:
+    """Narrow ``query`` to the offerings (and learners); rows of several offerings come ordered by
+    offering (for :func:`_by_offering`), then by ``order``."""
+    if len(offering_ids) == 1:
+        query = query.where(offering == offering_ids[0])
+    else:
+        query = query.where(offering.in_(offering_ids)).order_by(offering)
+    query = query if user_ids is None else query.where(user.in_(user_ids))
+    return query.order_by(*order) if order else query
+
+
+def _by_offering(
+    rows: Iterable[Row[Any]], facts: Mapping[int, LearnerFacts]
+) -> Iterator[tuple[LearnerFacts, Iterable[Row[Any]]]]:
+    """Route rows whose first column is the offering id (and, for several offerings, ordered by it)
+    to that offering's facts."""
+    if len(facts) == 1:
+        yield next(iter(facts.values())), rows
+        return
+    for offering_id, group in groupby(rows, key=itemgetter(0)):
+        if offering_id in facts:
+            yield facts[offering_id], group
 
 
 def load_facts(
-    offering_id: int, user_ids: Sequence[int] | None = None, *, with_independent: bool = True
-) -> LearnerFacts:
-    """Every learner's facts in 7 statements (``user_ids`` narrows them to one chunk of learners).
-
-    ``with_independent=False`` skips readings, responses and attempts (4 statements): the CE roster
-    needs attendance and certificates only, and those three tables are the largest.
+    frames: Mapping[int, OfferingFrame],
+    policy: CreditPolicy,
+    user_ids: Sequence[int] | None = None,
+    *,
+    with_independent: bool = True,
+) -> dict[int, LearnerFacts]:
+    """The facts of every learner of ``frames``' offerings (``user_ids`` narrows them to one chunk of
+    learners): attendance and certificates, plus independent work unless ``with_independent`` is
+    False (the CE roster reads attendance and certificates only; the three largest tables are
+    skipped). One statement per table, whatever the number of offerings and learners.
     """
-    facts = LearnerFacts()
-    attendance = select(
-        AttendanceRecord.user_id,
-        AttendanceRecord.meeting_id,
+    facts = {offering_id: LearnerFacts(frame, policy) for offering_id, frame in frames.items()}
+    offering_ids = sorted(frames)
+    users = None if user_ids is None else list(user_ids)
+    status, arrived, departed = (
         AttendanceRecord.status,
         AttendanceRecord.arrived_dt,
         AttendanceRecord.departed_dt,
-    ).join(Meeting, Meeting.id == AttendanceRecord.meeting_id)
-    attendance = _only(
-        attendance.where(Meeting.offering_id == offering_id), AttendanceRecord.user_id, user_ids
     )
-    for uid, meeting_id, status, arrived, departed in db.session.execute(attendance):
-        facts.attendance[uid][meeting_id] = AttendanceFact(meeting_id, status, arrived, departed)
+    # By the frames' meeting ids (the attendance index), not by the meetings' offering: PostgreSQL
+    # would otherwise scan the whole table when its statistics are behind the data.
+    meeting_ids = sorted(w.meeting_id for frame in frames.values() for w in frame.meetings.values())
+    attendance = (
+        select(
+            Meeting.offering_id,
+            AttendanceRecord.user_id,
+            AttendanceRecord.meeting_id,
+            _raw(status),
+            _raw(arrived),
+            _raw(departed),
+        )
+        .join(Meeting, Meeting.id == AttendanceRecord.meeting_id)
+        .where(AttendanceRecord.meeting_id.in_(meeting_ids))
+    )
+    if len(offering_ids) > 1:
+        attendance = attendance.order_by(Meeting.offering_id)
+    if users is not None:
+        attendance = attendance.where(AttendanceRecord.user_id.in_(users))
+    decode = _decoder(status, arrived, departed)
+    for mine, rows in _by_offering(_stream(attendance), facts):
+        mine.add_attendance(rows, decode)
 
     if with_independent:
-        _load_independent(facts, offering_id, user_ids)
-    _load_outcomes(facts, offering_id, user_ids)
-    return facts
+        _load_independent(facts, offering_ids, users)
 
-
-def _load_independent(facts: LearnerFacts, offering_id: int, user_ids: Sequence[int] | None) -> None:
-    readings = select(
-        ReadingCompletion.user_id, ReadingCompletion.reading_key, Reading.estimated_minutes
-    ).join(Reading, Reading.id == ReadingCompletion.reading_id)
-    readings = _only(
-        readings.where(ReadingCompletion.offering_id == offering_id), ReadingCompletion.user_id, user_ids
-    )
-    for uid, key, minutes in db.session.execute(readings):
-        facts.readings[uid][key] = minutes
-
-    responses = select(
-        ExerciseResponse.user_id,
-        ExerciseResponse.exercise_key,
-        ExerciseResponse.status,
-        Exercise.estimated_minutes,
-    ).join(Exercise, Exercise.id == ExerciseResponse.exercise_id)
-    responses = _only(
-        responses.where(ExerciseResponse.offering_id == offering_id), ExerciseResponse.user_id, user_ids
-    )
-    for uid, key, status, minutes in db.session.execute(responses):
-        facts.exercises[uid][key] = (status, minutes)
-
-    attempts = (
-        select(QuizAttempt.user_id, QuizAttempt.quiz_key, QuizAttempt.passed, Quiz.estimated_minutes)
-        .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
-        .where(QuizAttempt.offering_id == offering_id)
-        .order_by(QuizAttempt.user_id, QuizAttempt.quiz_key, QuizAttempt.attempt_no)
-    )
-    for uid, key, passed, minutes in db.session.execute(_only(attempts, QuizAttempt.user_id, user_ids)):
-        was_passed, kept, tries = facts.quizzes[uid].get(key, (False, 0, 0))
-        # A passed quiz counts at the estimate of the version it was first passed on.
-        facts.quizzes[uid][key] = (was_passed or passed, kept if was_passed else minutes, tries + 1)
-
-
-def _load_outcomes(facts: LearnerFacts, offering_id: int, user_ids: Sequence[int] | None) -> None:
-    receipts = select(EvaluationReceipt.user_id).where(EvaluationReceipt.offering_id == offering_id)
-    facts.evaluated = set(db.session.scalars(_only(receipts, EvaluationReceipt.user_id, user_ids)))
-    attestations = select(Attestation.user_id, Attestation.ce_minutes_shown).where(
-        Attestation.offering_id == offering_id
-    )
-    facts.attested_minutes = dict(
-        db.session.execute(_only(attestations, Attestation.user_id, user_ids)).all()
-    )
     certificates = select(
+        Certificate.offering_id,
         Certificate.user_id,
         Certificate.public_id,
         Certificate.version,
         Certificate.kind,
         Certificate.status,
         Certificate.issued_dt,
-    ).where(Certificate.offering_id == offering_id)
-    for uid, *info in db.session.execute(_only(certificates, Certificate.user_id, user_ids)):
-        facts.certificates[uid].append(CertificateInfo(*info))
+    )
+    certificates = _scope(certificates, Certificate.offering_id, Certificate.user_id, offering_ids, users)
+    for mine, rows in _by_offering(_stream(certificates), facts):
+        mine.add_certificates(rows)
+    return facts
 
 
+def _load_independent(
+    facts: dict[int, LearnerFacts], offering_ids: list[int], users: list[int] | None
+) -> None:
+    readings = select(
+        ReadingCompletion.offering_id,
+        ReadingCompletion.user_id,
+        ReadingCompletion.reading_key,
+        Reading.estimated_minutes,
+    ).join(Reading, Reading.id == ReadingCompletion.reading_id)
+    readings = _scope(readings, ReadingCompletion.offering_id, ReadingCompletion.user_id, offering_ids, users)
+    for mine, rows in _by_offering(_stream(readings), facts):
+        mine.add_readings(rows)
+
+    responses = (
+        select(
+            ExerciseResponse.offering_id,
+            ExerciseResponse.user_id,
+            ExerciseResponse.exercise_key,
+            Exercise.estimated_minutes,
+        )
+        .join(Exercise, Exercise.id == ExerciseResponse.exercise_id)
+        .where(ExerciseResponse.status == ResponseStatus.SUBMITTED)  # drafts count for nothing
+    )
+    responses = _scope(responses, ExerciseResponse.offering_id, ExerciseResponse.user_id, offering_ids, users)
+    for mine, rows in _by_offering(_stream(responses), facts):
+        mine.add_responses(rows)
+
+    attempts = select(
+        QuizAttempt.offering_id,
+        QuizAttempt.user_id,
+        QuizAttempt.quiz_key,
+        QuizAttempt.passed,
+        Quiz.estimated_minutes,
+    ).join(Quiz, Quiz.id == QuizAttempt.quiz_id)
+    attempts = _scope(
+        attempts,
+        QuizAttempt.offering_id,
+        QuizAttempt.user_id,
+        offering_ids,
+        users,
+        QuizAttempt.user_id,
+        QuizAttempt.quiz_key,
+        QuizAttempt.attempt_no,
+    )
+    for mine, rows in _by_offering(_stream(attempts), facts):
+        mine.add_attempts(rows)
+
+
+def _add_outcomes(facts: LearnerFacts, rows: Iterable[Sequence[Any]]) -> None:
+    """Evaluation receipts and attestations, from the learner rows' last two columns."""
+    for row in rows:
+        if row[11] is not None:
+            facts.evaluated.add(row[1])
+        if row[12] is not None:
+            facts.attested_minutes[row[1]] = row[12]
+
+
+# --- rows ---------------------------------------------------------------------------------------------------
 def load_matrix(
     offering: Offering, config: Mapping[str, Any] | None = None, now: datetime | None = None
 ) -> Matrix:
-    """All learners of ``offering`` in 14 statements, whatever their number."""
+    """All learners of ``offering`` in 12 statements, whatever their number."""
     policy, completion = policies(config)
-    frame = load_frame(offering)
-    learners = [learner_info(row) for row in db.session.execute(learner_query(offering.id))]
-    facts = load_facts(offering.id)
+    frames = load_frames([offering])
+    learners = _execute(learner_query(offering.id)).all()
+    facts = load_facts(frames, policy)[offering.id]
+    _add_outcomes(facts, learners)
     rows = build_rows(
-        frame, learners, facts, policy=policy, completion_policy=completion, now=now or utcnow()
+        frames[offering.id],
+        [learner_info(row) for row in learners],
+        facts,
+        policy=policy,
+        completion_policy=completion,
+        now=now or utcnow(),
     )
-    return Matrix(frame=frame, rows=rows)
+    return Matrix(frame=frames[offering.id], rows=rows)
+
+
+def learner_row(
+    offering: Offering, user_id: int, config: Mapping[str, Any] | None = None
+) -> tuple[OfferingFrame, LearnerRow] | None:
+    """One enrolled learner's row (same rules as the matrix), or None when not enrolled."""
+    policy, completion = policies(config)
+    enrolled = _execute(learner_query(offering.id).where(Enrolment.user_id == user_id)).all()
+    if not enrolled:
+        return None
+    frames = load_frames([offering])
+    facts = load_facts(frames, policy, [user_id])[offering.id]
+    _add_outcomes(facts, enrolled)
+    frame = frames[offering.id]
+    rows = build_rows(
+        frame, [learner_info(enrolled[0])], facts, policy=policy, completion_policy=completion, now=utcnow()
+    )
+    return frame, rows[0]
+
+
+def iter_offering_rows(
+    offerings: Sequence[Offering],
+    config: Mapping[str, Any] | None = None,
+    *,
+    chunk: int | None = None,
+    with_independent: bool = True,
+) -> Iterator[tuple[Offering, OfferingFrame, LearnerRow]]:
+    """The matrix rows of ``offerings``, in their order, streamed ``chunk`` learners at a time.
+
+    Memory is bounded by the chunk, whatever the number of learners and offerings; a chunk may span
+    offerings. With ``with_independent=False`` the independent-learning columns are empty (CE roster).
+    """
+    if not offerings:
+        return
+    chunk = chunk or EXPORT_CHUNK
+    policy, completion = policies(config)
+    by_id = {offering.id: offering for offering in offerings}
+    frames = load_frames(offerings)
+    now = utcnow()
+    result = _execute(learner_query(*by_id).execution_options(yield_per=chunk))
+    for partition in result.partitions():
+        groups = [(oid, list(rows)) for oid, rows in groupby(partition, key=itemgetter(0))]
+        facts = load_facts(
+            {oid: frames[oid] for oid, _rows in groups},
+            policy,
+            [row[1] for row in partition],
+            with_independent=with_independent,
+        )
+        for oid, rows in groups:
+            _add_outcomes(facts[oid], rows)
+            learners = [learner_info(row) for row in rows]
+            built = build_rows(
+                frames[oid], learners, facts[oid], policy=policy, completion_policy=completion, now=now
+            )
+            for row in built:
+                yield by_id[oid], frames[oid], row
 
 
 def iter_rows(
@@ -249,19 +481,8 @@ def iter_rows(
     chunk: int | None = None,
     with_independent: bool = True,
 ) -> Iterator[tuple[OfferingFrame, LearnerRow]]:
-    """The matrix rows, streamed ``chunk`` learners at a time (memory bounded by the chunk).
-
-    With ``with_independent=False`` the independent-learning columns of the rows are empty (CE roster).
-    """
-    chunk = chunk or EXPORT_CHUNK
-    policy, completion = policies(config)
-    frame = load_frame(offering)
-    now = utcnow()
-    result = db.session.execute(learner_query(offering.id).execution_options(yield_per=chunk))
-    for partition in result.partitions():
-        learners = [learner_info(row) for row in partition]
-        facts = load_facts(
-            offering.id, [learner.user_id for learner in learners], with_independent=with_independent
-        )
-        for row in build_rows(frame, learners, facts, policy=policy, completion_policy=completion, now=now):
-            yield frame, row
+    """One offering's rows, streamed (see :func:`iter_offering_rows`)."""
+    for _offering, frame, row in iter_offering_rows(
+        [offering], config, chunk=chunk, with_independent=with_independent
+    ):
+        yield frame, row

@@ -9,9 +9,9 @@ over-states hours is a liability for the licensee on audit, one that under-state
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
@@ -142,6 +142,52 @@ def credited_minutes(
     return min(attended // step * step, length)
 
 
+#: ``(status, arrived, departed) -> (attended, credited)`` for one meeting: see :func:`meeting_credit`.
+RecordCredit = Callable[[AttendanceStatus, datetime | None, datetime | None], tuple[int, int]]
+_NO_PRESENCE = (AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED)
+
+
+def _checked(name: str, moment: datetime | None) -> None:
+    # UTC (what the database layer returns) is aware by definition: skip the utcoffset() call.
+    if moment is not None and moment.tzinfo is not UTC:
+        _require_aware(name, moment)
+
+
+def meeting_credit(meeting: MeetingWindow, policy: CreditPolicy = CreditPolicy()) -> RecordCredit:
+    """``attended_minutes`` and ``credited_minutes`` of one meeting, for a whole cohort's records.
+
+    A report credits thousands of records of the same few meetings: the meeting and the policy are
+    read once here, and each record (status, arrived, departed) is still checked as
+    ``attended_minutes`` checks it (naive times raise ValueError). The results equal the two
+    per-record functions for every input (property-tested); no independent work can enter.
+    """
+    start, end = meeting.start, meeting.end
+    length = meeting.length_minutes
+    eligible = meeting.ce_eligible
+    whole = policy.mode is CreditMode.WHOLE_MEETING
+    needed = length - policy.grace_minutes
+    step = policy.increment_minutes
+
+    def credit(
+        status: AttendanceStatus, arrived: datetime | None, departed: datetime | None
+    ) -> tuple[int, int]:
+        _checked("arrived", arrived)
+        _checked("departed", departed)
+        attended = 0
+        if status not in _NO_PRESENCE and arrived is not None and departed is not None:
+            begin = arrived if arrived > start else start
+            finish = departed if departed < end else end
+            if finish > begin:
+                attended = (finish - begin) // _MINUTE
+        if not eligible:
+            return attended, 0
+        if whole:
+            return attended, (length if attended > 0 and attended >= needed else 0)
+        return attended, min(attended // step * step, length)
+
+    return credit
+
+
 def ce_minutes(
     meetings: Iterable[MeetingWindow],
     facts: Iterable[AttendanceFact],
@@ -233,3 +279,27 @@ def independent_minutes(items: Iterable[IndependentItem]) -> int:
             ident = (item.kind, item.key)
             best[ident] = max(best.get(ident, 0), item.estimated_minutes)
     return sum(best.values())
+
+
+def independent_minutes_by(
+    done: Mapping[IndependentKind, Iterable[tuple[Hashable, str, int]]],
+) -> dict[Hashable, int]:
+    """:func:`independent_minutes` of many learners at once, from plain tuples.
+
+    ``done`` lists, for each kind, the *done* items as ``(learner, key, estimated minutes)``. Same
+    rules as ``independent_minutes`` for each learner (each (kind, key) counted once, at its largest
+    estimate; estimates must be non-negative integers), without one ``IndependentItem`` per item.
+    Learners without items are absent from the result.
+    """
+    totals: dict[Hashable, int] = {}
+    for items in done.values():
+        best: dict[tuple[Hashable, str], int] = {}
+        for owner, key, minutes in items:
+            if minutes.__class__ is not int or minutes < 0:
+                _require_positive_int("estimated_minutes", minutes, allow_zero=True)
+            ident = (owner, key)
+            if minutes > best.get(ident, -1):
+                best[ident] = minutes
+        for (owner, _key), minutes in best.items():
+            totals[owner] = totals.get(owner, 0) + minutes
+    return totals

@@ -17,19 +17,27 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ..access import can_take_attendance, require_permission, teaches
 from ..extensions import db
-from ..forms_attendance import STATUS_LABELS, AllPresentForm, CheckInToggleForm, MarkForm
-from ..ledgers import credit_for, credit_policy
+from ..forms_attendance import (
+    STATUS_CHOICES,
+    STATUS_LABELS,
+    TIME_FORMAT,
+    AllPresentForm,
+    CheckInToggleForm,
+    MarkForm,
+)
+from ..ledgers import credit_policy
 from ..models.accounts import User
 from ..models.attendance import AttendanceEvidence, AttendanceMethod, AttendanceRecord, EvidenceKind
 from ..models.audit import AuditEvent
 from ..models.offerings import Enrolment, EnrolmentStatus, Meeting, Offering
 from ..models.types import utcnow
 from ..operations.attendance import (
+    MAX_REASON_CHARS,
     AttendanceError,
     MarkChange,
     learner_record,
@@ -41,7 +49,7 @@ from ..operations.attendance import (
 from ..operations.audit import Actor
 from ..operations.checkin import checkin_hours, checkin_window, is_live
 from ..roles import Permission, Role
-from ..rules.credit import AttendanceStatus
+from ..rules.credit import AttendanceStatus, MeetingWindow, meeting_credit
 from . import bp
 from .helpers import client_ip, get_or_404
 
@@ -114,40 +122,74 @@ def describe(state: dict | None, zone: ZoneInfo) -> str | None:
     return f"{label}, {shown[0]} – {shown[1]}"
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class MarkInputs:
+    """What one roster row's inputs show: the saved mark, or what was typed when the form came back
+    with errors. The roster prints these into plain inputs named like ``MarkForm(prefix=...)``'s
+    fields (200 rows: a form object per row made the page 5× slower); the POST still goes through
+    ``MarkForm`` for CSRF and validation."""
+
+    prefix: str  # "l42": the MarkForm prefix of this learner
+    status: str | None  # the selected option's value; None selects none (the first is shown)
+    arrived: str  # "12:20", or the text typed
+    departed: str
+    reason: str
+    problems: list[str]  # the form's errors (operation errors first), shown beside the row
+
+    @classmethod
+    def saved(cls, learner_id: int, record: AttendanceRecord | None, zone: ZoneInfo) -> MarkInputs:
+        """The saved mark, as ``MarkForm(data=...)`` would show it (times as local HH:MM)."""
+        prefix = f"l{learner_id}"
+        if record is None:
+            return cls(prefix, None, "", "", "", [])
+        arrived, departed = (_local_clock(t, zone) for t in (record.arrived_dt, record.departed_dt))
+        return cls(
+            prefix,
+            AttendanceStatus(record.status).value,
+            arrived.strftime(TIME_FORMAT) if arrived else "",
+            departed.strftime(TIME_FORMAT) if departed else "",
+            "",
+            [],
+        )
+
+    @classmethod
+    def submitted(cls, learner_id: int, form: MarkForm) -> MarkInputs:
+        """What was typed into a form that failed, shown as its widgets show it (``_value()``), and
+        its errors."""
+        problems = list(form.form_errors) + [e for f in form for e in (f.errors or ())]
+        return cls(
+            f"l{learner_id}",
+            form.status.data,
+            form.arrived._value(),
+            form.departed._value(),
+            form.reason._value(),
+            problems,
+        )
+
+
+@dataclass(slots=True)
 class RosterRow:
-    enrolment: Enrolment
+    """One learner's row, as plain values (the template reads each several times)."""
+
+    user_id: int
+    name: str
+    withdrawn: bool
     record: AttendanceRecord | None
     attended: int
     credited: int
     needs_departure: bool
-    form: MarkForm
+    inputs: MarkInputs
     evidence: list[AttendanceEvidence] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)
 
     @property
-    def learner(self) -> User:
-        return self.enrolment.user
-
-    @property
     def problems(self) -> list[str]:
         """Every error of this row's form (operation errors first), for one message beside the row."""
-        return list(self.form.form_errors) + [e for f in self.form for e in (f.errors or ())]
+        return self.inputs.problems
 
 
 def _local_clock(value: datetime | None, zone: ZoneInfo) -> time | None:
     return value.astimezone(zone).time().replace(second=0, microsecond=0) if value is not None else None
-
-
-def _unbound_form(learner_id: int, record: AttendanceRecord | None, zone: ZoneInfo) -> MarkForm:
-    data = {}
-    if record is not None:
-        data = {
-            "status": AttendanceStatus(record.status).value,
-            "arrived": _local_clock(record.arrived_dt, zone),
-            "departed": _local_clock(record.departed_dt, zone),
-        }
-    return MarkForm(formdata=None, prefix=f"l{learner_id}", data=data)
 
 
 def _roster(
@@ -155,9 +197,12 @@ def _roster(
 ) -> tuple[list[RosterRow], dict[int, str]]:
     """Every enrolled learner (withdrawn ones only if they have a record), with mark and credit."""
     zone = ZoneInfo(offering.timezone)
-    policy = credit_policy(current_app.config)
-    enrolments = db.session.scalars(
-        select(Enrolment).where(Enrolment.offering_id == offering.id).options(selectinload(Enrolment.user))
+    window = MeetingWindow(meeting.id, meeting.start_dt, meeting.end_dt, meeting.is_ce_eligible)
+    credit = meeting_credit(window, credit_policy(current_app.config))
+    enrolments = db.session.execute(
+        select(Enrolment.user_id, User.full_name, Enrolment.status)
+        .join(User, User.id == Enrolment.user_id)
+        .where(Enrolment.offering_id == offering.id)
     ).all()
     records = {
         r.user_id: r
@@ -183,25 +228,34 @@ def _roster(
             history.setdefault(event.entity_id, []).append(event)
     people = _people(evidence, history)
     rows = []
-    for enrolment in sorted(enrolments, key=lambda e: (e.user.full_name.lower(), e.user_id)):
-        record = records.get(enrolment.user_id)
-        if enrolment.status is EnrolmentStatus.WITHDRAWN and record is None:
+    for user_id, name, status in sorted(enrolments, key=lambda e: (e.full_name.lower(), e.user_id)):
+        record = records.get(user_id)
+        withdrawn = status is EnrolmentStatus.WITHDRAWN
+        if withdrawn and record is None:
             continue
-        attended, credited = credit_for(meeting, record, policy)
-        form = (bound or {}).get(enrolment.user_id) or _unbound_form(enrolment.user_id, record, zone)
+        attended, credited = (0, 0) if record is None else credit(*_times(record))
+        form = (bound or {}).get(user_id)
         rows.append(
             RosterRow(
-                enrolment=enrolment,
+                user_id=user_id,
+                name=name,
+                withdrawn=withdrawn,
                 record=record,
                 attended=attended,
                 credited=credited,
                 needs_departure=needs_departure(record),
-                form=form,
+                inputs=(
+                    MarkInputs.submitted(user_id, form) if form else MarkInputs.saved(user_id, record, zone)
+                ),
                 evidence=evidence.get(record.id, []) if record else [],
                 history=[_entry(e, people, zone) for e in history.get(str(record.id), [])] if record else [],
             )
         )
     return rows, people
+
+
+def _times(record: AttendanceRecord) -> tuple[AttendanceStatus, datetime | None, datetime | None]:
+    return AttendanceStatus(record.status), record.arrived_dt, record.departed_dt
 
 
 def _entry(event: AuditEvent, people: dict[int, str], zone: ZoneInfo) -> HistoryEntry:
@@ -242,6 +296,9 @@ def render_roster(offering: Offering, meeting: Meeting, bound: dict[int, MarkFor
         evidence_labels=EVIDENCE_LABELS,
         method_labels=METHOD_LABELS,
         status_labels=STATUS_LABELS,
+        status_choices=STATUS_CHOICES,
+        reason_max=MAX_REASON_CHARS,
+        csrf=_row_csrf(),
         all_present_form=AllPresentForm(formdata=None),
         toggle_form=CheckInToggleForm(formdata=None),
         window=window,
@@ -253,6 +310,14 @@ def render_roster(offering: Offering, meeting: Meeting, bound: dict[int, MarkFor
         unmarked=sum(1 for r in rows if r.record is None),
         policy=credit_policy(current_app.config),
     )
+
+
+def _row_csrf() -> tuple[str, str] | None:
+    """(field name, token) for the rows' hidden CSRF inputs, as ``MarkForm.hidden_tag()`` renders
+    them (``<prefix>-csrf_token``); None when CSRF protection is switched off (e.g. the benchmark)."""
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return None
+    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), generate_csrf()
 
 
 def roster_url(offering: Offering, meeting: Meeting, anchor: str = "") -> str:

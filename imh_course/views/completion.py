@@ -9,6 +9,8 @@ exercise response: the matrix loads only whether a response was submitted.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, current_app, render_template, request, url_for
@@ -22,12 +24,11 @@ from ..models.accounts import User
 from ..models.attendance import AttendanceEvidence, AttendanceRecord
 from ..models.audit import AuditEvent
 from ..models.offerings import Enrolment, Meeting, Offering
-from ..models.types import utcnow
 from ..operations.bulk_certificates import issue_due
 from ..reports.charts import attendance_bars, column_chart, funnel_bars, funnel_chart, session_counts
 from ..reports.exports_data import FUNDING_LABELS
-from ..reports.matrix import SORT_KEYS, build_rows, filter_rows, sort_rows
-from ..reports.matrix_data import learner_info, learner_query, load_facts, load_frame, load_matrix, policies
+from ..reports.matrix import SORT_KEYS, LearnerRow, filter_rows, sort_rows
+from ..reports.matrix_data import learner_row, load_matrix, policies
 from ..roles import Permission
 from . import bp
 from .coordinator import OFFERING, coordinator_actor
@@ -41,6 +42,55 @@ STATUS_SHORT = {"present": "P", "late": "L", "left_early": "LE", "absent": "A", 
 def attendance_endpoint() -> str | None:
     """The attendance screen to link matrix cells to (built by the attendance work), if present."""
     return next((e for e in ATTENDANCE_ENDPOINTS if e in current_app.view_functions), None)
+
+
+@dataclass(frozen=True, slots=True)
+class CellView:
+    """One matrix cell, ready to print: a page holds 1,100 of them, so the template only places
+    strings (no macro, no ``url_for`` per cell)."""
+
+    scheduled: bool  # the session has a meeting in this offering
+    mark: str  # "P 90": status and credited minutes, "—" without a record
+    css: str
+    href: str | None  # the attendance screen, at this learner's row
+    number: int
+    warn: bool  # signed in without a sign-out
+    work: str  # "R 1/2 · X 1/1 · Q ✓"
+
+
+def cell_views(
+    offering_id: int, rows: Sequence[LearnerRow], endpoint: str | None
+) -> dict[int, list[CellView]]:
+    """The shown rows' cells by learner id (one attendance link per meeting, then a fragment each)."""
+    links: dict[int, str] = {}
+    views: dict[int, list[CellView]] = {}
+    for row in rows:
+        anchor = f"#learner-{row.user_id}"
+        views[row.user_id] = mine = []
+        for c in row.cells:
+            href = None
+            if endpoint and c.meeting_id:
+                link = links.get(c.meeting_id)
+                if link is None:
+                    link = links[c.meeting_id] = url_for(
+                        endpoint, offering_id=offering_id, meeting_id=c.meeting_id
+                    )
+                href = link + anchor
+            work = f"R {c.readings_done}/{c.readings_total} · X {c.exercises_submitted}/{c.exercises_total}"
+            if c.quizzes_total:
+                work += " · Q ✓" if c.quizzes_passed == c.quizzes_total else " · Q ✗"
+            mine.append(
+                CellView(
+                    scheduled=bool(c.meeting_id),
+                    mark=f"{STATUS_SHORT[c.status.value]} {c.credited_minutes}" if c.status else "—",
+                    css="cell-credit" if c.credited_minutes else "cell-none",
+                    href=href,
+                    number=c.session.number,
+                    warn=c.awaiting_sign_out,
+                    work=work,
+                )
+            )
+    return views
 
 
 def _query_args(**changes: Any) -> dict[str, Any]:
@@ -70,6 +120,7 @@ def completion_matrix(offering_id: int):
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
     shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     counts = session_counts(matrix.frame, matrix.rows)
+    endpoint = attendance_endpoint()
     _policy, completion = policies()
     funnel = funnel_bars(matrix.rows, completion.min_meetings)
     sort_links = {
@@ -103,25 +154,19 @@ def completion_matrix(offering_id: int):
         ),
         funnel=funnel,
         funnel_chart=funnel_chart("funnel-chart", "Completion funnel", funnel),
-        attendance_endpoint=attendance_endpoint(),
-        short=STATUS_SHORT,
+        attendance_endpoint=endpoint,
+        cells=cell_views(offering.id, shown, endpoint),
         funding_labels=FUNDING_LABELS,
         export_args=_query_args(page=None),
     )
 
 
-def _learner_row(offering: Offering, learner_id: int):  # noqa: ANN202
+def _learner_row(offering: Offering, learner_id: int) -> tuple[Any, LearnerRow]:
     """The learner's matrix row (same rules as the matrix), or 404 when not enrolled."""
-    enrolled = db.session.execute(learner_query(offering.id).where(Enrolment.user_id == learner_id)).first()
-    if enrolled is None:
+    found = learner_row(offering, learner_id)
+    if found is None:
         abort(404)
-    policy, completion = policies()
-    frame = load_frame(offering)
-    facts = load_facts(offering.id, [learner_id])
-    row = build_rows(
-        frame, [learner_info(enrolled)], facts, policy=policy, completion_policy=completion, now=utcnow()
-    )
-    return frame, row[0]
+    return found
 
 
 @bp.route(OFFERING + "/learners/<int:learner_id>")

@@ -7,10 +7,12 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask import g
 from sqlalchemy import func, select
 
 from imh_course.checkin_codes import code_for
 from imh_course.extensions import db
+from imh_course.forms_attendance import MarkForm
 from imh_course.models import (
     AttendanceEvidence,
     AttendanceMethod,
@@ -25,6 +27,7 @@ from imh_course.models import (
     Meeting,
     Offering,
     Term,
+    User,
 )
 from imh_course.models.types import utcnow
 from imh_course.operations.accounts import find_user
@@ -733,3 +736,96 @@ def test_roster_flags_a_sign_in_without_sign_out_until_the_departure_is_recorded
     assert re.search(r"<strong>60</strong> <span class=\"meta\">of 90 \(74 attended\)", page)
     (event,) = events("attendance.correct")
     assert event.reason == "Forgot to sign out" and event.before["departed"] is None
+
+
+# --- the roster's plain inputs are what MarkForm renders (issue 9: no form object per row) ----------
+
+
+def _mark_form_html(learner_id: int, name: str, form, problems: bool) -> list[str]:  # noqa: ANN001
+    """Each input of a row as MarkForm's widgets render it (the roster did so until issue 9)."""
+    extra = {"form": f"mark-{learner_id}"}
+    if problems:
+        extra |= {"aria-describedby": f"l{learner_id}-problems", "aria-invalid": "true"}
+    return [
+        str(form.status.label(text="Mark for " + name, class_="visually-hidden")) + str(form.status(**extra)),
+        str(form.arrived.label(text="Arrival time for " + name, class_="visually-hidden"))
+        + str(form.arrived(**extra)),
+        str(form.departed.label(text="Departure time for " + name, class_="visually-hidden"))
+        + str(form.departed(**extra)),
+        str(form.reason.label(text="Reason for changing " + name + "’s mark", class_="visually-hidden"))
+        + str(form.reason(**extra)),
+    ]
+
+
+def test_roster_inputs_are_exactly_what_the_mark_form_renders(app, client, demo, login, past):
+    """Saved marks (present, late to the second, none) show in plain inputs identical to MarkForm's."""
+    instructor = actor("instructor@example.org")
+    late_in = past.start_dt + timedelta(minutes=21, seconds=40)
+    mark(instructor, past, find_user("lcsw@example.org"), AttendanceStatus.PRESENT, None, None)
+    mark(instructor, past, find_user("lmhc@example.org"), AttendanceStatus.LATE, late_in, past.end_dt)
+    db.session.commit()
+    login("instructor@example.org")
+    page = client.get(roster_url(demo.offering_id, past.id)).get_data(as_text=True)
+    records = {uid: record_of(past.id, uid) for uid in (demo.lcsw_id, demo.lmhc_id, demo.nurse_id)}
+    with app.test_request_context():
+        for uid, record in records.items():
+            data = {}
+            if record is not None:
+                data = {
+                    "status": record.status.value,
+                    "arrived": record.arrived_dt.astimezone(NY).time().replace(second=0, microsecond=0),
+                    "departed": record.departed_dt.astimezone(NY).time().replace(second=0, microsecond=0),
+                }
+            form = MarkForm(formdata=None, prefix=f"l{uid}", data=data)
+            for html in _mark_form_html(uid, db.session.get(User, uid).full_name, form, problems=False):
+                assert html in page
+    assert 'value="12:21"' in page  # the late arrival, to the minute
+
+
+def test_a_refused_mark_shows_what_was_typed_as_the_mark_form_would(app, client, demo, login, past):
+    """The row that failed keeps the typed values and points to its errors, as MarkForm renders it."""
+    login("instructor@example.org")
+    data = mark_data(demo.lcsw_id, "late", arrived="quarter past", departed="13:05", reason="  why  ")
+    response = client.post(mark_url(demo.offering_id, past.id, demo.lcsw_id), data=data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    with app.test_request_context(method="POST", data=data):
+        form = MarkForm(prefix=f"l{demo.lcsw_id}")
+        assert not form.validate()
+        for html in _mark_form_html(demo.lcsw_id, "Lena Social-Worker", form, problems=True):
+            assert html in page
+    assert 'value="quarter past"' in page and '<option selected value="late">Late</option>' in page
+    assert f'<p class="error" id="l{demo.lcsw_id}-problems">Enter the arrival as a time' in page
+    # the other rows are untouched
+    assert f'aria-invalid="true" form="mark-{demo.lmhc_id}"' not in page
+
+
+def test_each_row_carries_its_own_csrf_token_and_saves_with_it(app, client, demo, past):
+    """With CSRF on, a row posts its hidden token under the form's prefix; without one it is refused."""
+
+    def fresh(response):  # noqa: ANN001, ANN202
+        g.pop("csrf_token", None)  # the tests share one app context: let each request make its own token
+        return response
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    login_page = fresh(client.get("/login")).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page)
+    form = {
+        "email": "instructor@example.org",
+        "password": "correct-horse-battery",
+        "csrf_token": token.group(1),
+    }
+    assert fresh(client.post("/login", data=form)).status_code == 302
+    page = fresh(client.get(roster_url(demo.offering_id, past.id))).get_data(as_text=True)
+    p = f"l{demo.lcsw_id}"
+    hidden = re.search(
+        rf'<input id="{p}-csrf_token" name="{p}-csrf_token" type="hidden" value="([^"]+)">', page
+    )
+    assert hidden, "each row's form has its own hidden CSRF input"
+    assert page.count('-csrf_token" type="hidden"') == 3  # one per learner row
+    url = mark_url(demo.offering_id, past.id, demo.lcsw_id)
+    assert fresh(client.post(url, data=mark_data(demo.lcsw_id, "present"))).status_code == 400
+    assert count(AttendanceRecord) == 0
+    data = mark_data(demo.lcsw_id, "present") | {f"{p}-csrf_token": hidden.group(1)}
+    assert fresh(client.post(url, data=data)).status_code == 302
+    assert record_of(past.id, demo.lcsw_id).status is AttendanceStatus.PRESENT

@@ -9,10 +9,10 @@ import zipfile
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from imh_course.extensions import db
-from imh_course.models import AuditEvent, Funding, User
+from imh_course.models import AuditEvent, DeliveryFormat, Funding, Offering, Term, User
 from tests.integration.coordinator_helpers import enrol_many, give_records, meetings_of
 
 EVIL = '=HYPERLINK("http://evil.example","Click")'
@@ -166,9 +166,9 @@ def test_large_csv_exports_stream_in_chunks(app, client, demo, login, monkeypatc
     chunks: list[int] = []
     real = matrix_data.load_facts
 
-    def spy(offering_id, user_ids=None, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    def spy(frames, policy, user_ids=None, **kwargs):  # noqa: ANN001, ANN003, ANN202
         chunks.append(len(user_ids))
-        return real(offering_id, user_ids, **kwargs)
+        return real(frames, policy, user_ids, **kwargs)
 
     monkeypatch.setattr(matrix_data, "load_facts", spy)
     monkeypatch.setattr(matrix_data, "EXPORT_CHUNK", 4)
@@ -199,12 +199,43 @@ def test_ce_roster_does_not_load_independent_learning(app, client, demo, login, 
     calls: list[bool] = []
     real = matrix_data.load_facts
 
-    def spy(offering_id, user_ids=None, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    def spy(frames, policy, user_ids=None, **kwargs):  # noqa: ANN001, ANN003, ANN202
         calls.append(kwargs.get("with_independent", True))
-        return real(offering_id, user_ids, **kwargs)
+        return real(frames, policy, user_ids, **kwargs)
 
     monkeypatch.setattr(matrix_data, "load_facts", spy)
     login("coordinator@example.org")
-    response = client.get(f"/staff/offerings/{demo.offering_id}/exports/ce-roster.csv")
-    read_csv(response)
-    assert calls and not any(calls)
+    for url in (f"/staff/offerings/{demo.offering_id}/exports/ce-roster.csv", "/staff/exports/ce-roster.csv"):
+        read_csv(client.get(url))
+    assert len(calls) == 2 and not any(calls)
+
+
+def test_ce_roster_of_every_offering_takes_the_same_statements_for_more_offerings(app, client, demo, login):
+    """The all-offerings roster reads every offering in the same statements (not ~11 per offering)."""
+
+    def statements() -> tuple[int, int]:
+        seen: list[str] = []
+
+        def listener(*_args: object) -> None:
+            seen.append("")
+
+        db.session.remove()
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            rows = read_csv(client.get("/staff/exports/ce-roster.csv"))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen), len(rows)
+
+    login("coordinator@example.org")
+    client.get("/staff/exports/ce-roster.csv").get_data()  # warm-up
+    few, lines = statements()
+    course_id = db.session.get(Offering, demo.offering_id).course_id
+    for year in (2040, 2041, 2042):
+        offering = Offering(course_id=course_id, term=Term.FALL, year=year, format=DeliveryFormat.IN_PERSON)
+        db.session.add(offering)
+        db.session.flush()
+        enrol_many(offering.id, 4, prefix=f"y{year}x")
+    many, more_lines = statements()
+    assert more_lines == lines + 12
+    assert many == few
