@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
+from ..content_snapshot import bump_content_revision
 from ..extensions import db
 from ..markup import render_markdown
 from ..models.curriculum import ContentOrigin, Course, CourseSession, Exercise, Quiz, QuizQuestion, Reading
@@ -165,6 +166,9 @@ def sync_catalog(
     for model, keys in keep.items():
         _retire_missing(model, keys, actor, report)
     db.session.flush()
+    if report.changed:
+        # Retiring looks at every course's items, so every course's snapshot is renewed.
+        bump_content_revision()
     return report
 
 

@@ -6,6 +6,7 @@ Content rows are immutable versions: a changed item becomes a new row with ``ver
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -28,6 +29,11 @@ class ContentOrigin(StrEnum):
     BROWSER = "browser"
 
 
+def new_content_revision() -> str:
+    """A fresh, random content revision: never reused, even after a rolled-back change or a restore."""
+    return secrets.token_hex(8)
+
+
 class Course(db.Model):
     __tablename__ = "imh_course"
 
@@ -42,6 +48,12 @@ class Course(db.Model):
     checksum: Mapped[str] = mapped_column(String(64), nullable=False)
     #: bumped when the description changes
     version: Mapped[int] = mapped_column(nullable=False, default=1)
+    #: replaced by a new random value in the same transaction as any change to the course's published
+    #: content (sessions, readings, exercises, quizzes); worker processes key their cached snapshot
+    #: of that content by it (``content_snapshot.py``), so one cheap read tells them it is stale
+    content_revision: Mapped[str] = mapped_column(
+        String(32), nullable=False, default=new_content_revision, server_default="initial"
+    )
 
     sessions: Mapped[list[CourseSession]] = relationship(
         back_populates="course", order_by="CourseSession.number"

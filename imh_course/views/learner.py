@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -11,13 +13,13 @@ from ..access import require_permission
 from ..documents.calendar import CalendarEvent, offering_ics
 from ..extensions import db
 from ..forms import MarkCompleteForm
-from ..models.curriculum import CourseSession
+from ..ledgers import LearnerLedger, SessionLedger
 from ..models.offerings import FORMAT_LABELS, Enrolment, EnrolmentStatus, Meeting
 from ..models.types import utcnow
-from ..operations.checkin import live_meeting
+from ..operations.checkin import checkin_hours
 from ..roles import Permission
 from . import bp
-from .learner_common import my_ledger, studied_offering
+from .learner_common import my_ledger, my_snapshot, studied_offering, studied_offering_and_revision
 
 
 @bp.route("/learn")
@@ -39,12 +41,12 @@ def learner_home():
 @require_permission(Permission.LEARN)
 def offering_dashboard(offering_id: int):
     """The 11 sessions with their status, both ledgers as separate progress bars, what is due next."""
-    offering, enrolment = studied_offering(offering_id)
-    ledger = my_ledger(offering)
-    live = live_meeting(offering.id, utcnow())
+    offering, enrolment, revision = studied_offering_and_revision(offering_id)
+    now = utcnow()
+    ledger = my_ledger(offering, my_snapshot(offering, revision), now=now)
     return render_template(
         "imh_course/learner/dashboard.html",
-        live_checkin=live[0] if live else None,
+        live_checkin=live_checkin(ledger, now),
         offering=offering,
         enrolment=enrolment,
         ledger=ledger,
@@ -54,20 +56,30 @@ def offering_dashboard(offering_id: int):
     )
 
 
+def live_checkin(ledger: LearnerLedger, now: datetime) -> SessionLedger | None:
+    """The session whose check-in is live now (the most recently opened), decided as
+    ``checkin.live_meeting`` does, from the open windows the ledger's meeting query brought along."""
+    live = []
+    for row in ledger.sessions:
+        if row.meeting is None or row.meeting.checkin_opened_dt is None:
+            continue
+        opens, closes = checkin_hours(row.meeting)
+        if opens <= now <= closes:
+            live.append(row)
+    return max(live, key=lambda row: row.meeting.checkin_opened_dt, default=None)
+
+
 @bp.route("/learn/offerings/<int:offering_id>/sessions/<int:number>")
 @require_permission(Permission.LEARN)
 def session_page(offering_id: int, number: int):
     """Objectives, readings (with one-click completion), exercises and the quiz of one session."""
-    offering, enrolment = studied_offering(offering_id)
-    session_id = db.session.scalar(
-        select(CourseSession.id).where(
-            CourseSession.course_id == offering.course_id, CourseSession.number == number
-        )
-    )
-    if session_id is None:
+    offering, enrolment, revision = studied_offering_and_revision(offering_id)
+    snapshot = my_snapshot(offering, revision)
+    content = snapshot.session_number(number)
+    if content is None:
         abort(404)
-    ledger = my_ledger(offering, full_session_id=session_id)
-    row = next(s for s in ledger.sessions if s.session.id == session_id)
+    ledger = my_ledger(offering, snapshot)
+    row = next(s for s in ledger.sessions if s.session.id == content.session.id)
     return render_template(
         "imh_course/learner/session.html",
         offering=offering,
@@ -83,11 +95,11 @@ def session_page(offering_id: int, number: int):
 @require_permission(Permission.LEARN)
 def transcript(offering_id: int):
     """Both ledgers session by session with totals; printable."""
-    offering, _enrolment = studied_offering(offering_id)
+    offering, _enrolment, revision = studied_offering_and_revision(offering_id)
     return render_template(
         "imh_course/learner/transcript.html",
         offering=offering,
-        ledger=my_ledger(offering),
+        ledger=my_ledger(offering, my_snapshot(offering, revision)),
         format_label=FORMAT_LABELS[offering.format],
     )
 
