@@ -11,12 +11,14 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import url_for
+from sqlalchemy import select
 
 from .documents.certificate import CertificateFacts
 from .documents.training_log import LogEntry, TrainingLog
+from .extensions import db
 from .ledgers import LearnerLedger
 from .models.accounts import User
-from .models.offerings import FORMAT_LABELS, Offering
+from .models.offerings import FORMAT_LABELS, InstructorAssignment, Offering
 from .rules.completion import CertificateKind
 from .rules.credit import CreditPolicy, format_hours, minutes_to_hours
 from .rules.licenses import BOARD_LABELS, Approval, approval_for
@@ -37,6 +39,17 @@ def local_date(moment: datetime, tz_name: str) -> date:
 
 def offering_approvals(offering: Offering) -> list[Approval]:
     return [Approval(a.board, a.provider_number, a.statement) for a in offering.approvals]
+
+
+def instructor_names(offering_id: int) -> list[str]:
+    """The names of the offering's instructors (one statement, however many teach it)."""
+    return list(
+        db.session.scalars(
+            select(User.full_name)
+            .join(InstructorAssignment, InstructorAssignment.user_id == User.id)
+            .where(InstructorAssignment.offering_id == offering_id)
+        )
+    )
 
 
 def certificate_kind(learner: User, offering: Offering) -> tuple[CertificateKind, Approval | None]:
@@ -107,7 +120,7 @@ def build_training_log(
     Trainers are the offering's instructors; every entry names the session's competency domains.
     """
     course = offering.course.title
-    trainers = tuple(sorted((a.user.full_name for a in offering.instructors), key=str.casefold))
+    trainers = tuple(sorted(instructor_names(offering.id), key=str.casefold))
     face_to_face = [
         LogEntry(
             date=local_date(row.meeting.start_dt, offering.timezone),

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -43,6 +44,7 @@ from sqlalchemy import func, select
 from ..content.export import exercise_spec_of
 from ..content.schema import ExerciseSpec
 from ..content.sync import build_exercise, checksum, exercise_source
+from ..content_snapshot import bump_content_revision
 from ..extensions import db
 from ..models.curriculum import ContentOrigin, CourseSession, Exercise, Quiz, Reading
 from .audit import Actor, record_event
@@ -85,6 +87,18 @@ def session_exercises(session: CourseSession) -> list[Exercise]:
             .order_by(Exercise.position, Exercise.id)
         )
     )
+
+
+def exercises_by_session(session_ids: Sequence[int]) -> dict[int, list[Exercise]]:
+    """``session_exercises`` of several sessions in one statement, by session id."""
+    found: dict[int, list[Exercise]] = {session_id: [] for session_id in session_ids}
+    for exercise in db.session.scalars(
+        select(Exercise)
+        .where(Exercise.session_id.in_(list(session_ids)), Exercise.is_current.is_(True))
+        .order_by(Exercise.position, Exercise.id)
+    ):
+        found[exercise.session_id].append(exercise)
+    return found
 
 
 def current_exercise(session: CourseSession, key: str) -> Exercise | None:
@@ -204,6 +218,7 @@ def save_new_version(actor: Actor, current: T, row: T, digest: str, what: dict[s
     db.session.flush()  # the old row stops being current before the new one arrives
     db.session.add(row)
     db.session.flush()
+    bump_content_revision(session_id=row.session_id)
     record_event(
         actor,
         "content.version",
@@ -221,6 +236,7 @@ def save_first_version(actor: Actor, row: T, key: str, digest: str, what: dict[s
     row.is_current, row.is_published, row.origin = True, False, ContentOrigin.BROWSER
     db.session.add(row)
     db.session.flush()
+    bump_content_revision(session_id=row.session_id)
     record_event(
         actor,
         "content.create",
@@ -238,6 +254,7 @@ def set_published(actor: Actor, item: T, published: bool) -> bool:
         return False
     item.is_published = published
     db.session.flush()
+    bump_content_revision(session_id=item.session_id)
     record_event(
         actor,
         "content.publish" if published else "content.unpublish",

@@ -56,7 +56,11 @@ def learner_of(response: ExerciseResponse) -> User:
 
 def shared_response(offering: Offering, response_id: int) -> ExerciseResponse | None:
     """One shared, submitted response of ``offering``; None for anything else (private, draft, elsewhere)."""
-    return db.session.scalar(_shared(offering).where(ExerciseResponse.id == response_id))
+    return db.session.scalar(
+        _shared(offering)
+        .where(ExerciseResponse.id == response_id)
+        .options(selectinload(ExerciseResponse.feedback).selectinload(ResponseFeedback.author))
+    )
 
 
 def add_feedback(actor: Actor, response: ExerciseResponse, body: str) -> ResponseFeedback:

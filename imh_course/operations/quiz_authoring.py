@@ -14,6 +14,7 @@ Operations flush, never commit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +79,19 @@ def session_quiz(session: CourseSession) -> Quiz | None:
         .order_by(Quiz.id)
         .limit(1)
     )
+
+
+def quizzes_by_session(session_ids: Sequence[int]) -> dict[int, Quiz]:
+    """``session_quiz`` of several sessions in two statements (quizzes, then their questions)."""
+    found: dict[int, Quiz] = {}
+    for quiz in db.session.scalars(
+        select(Quiz)
+        .where(Quiz.session_id.in_(list(session_ids)), Quiz.is_current.is_(True))
+        .options(selectinload(Quiz.questions))
+        .order_by(Quiz.id)
+    ):
+        found.setdefault(quiz.session_id, quiz)
+    return found
 
 
 def find_question(quiz: Quiz, key: str) -> QuizQuestion | None:

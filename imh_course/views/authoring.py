@@ -105,7 +105,9 @@ def authoring_index(offering_id: int):
         .where(CourseSession.course_id == offering.course_id)
         .order_by(CourseSession.number)
     ).all()
-    rows = [(s, ops.session_exercises(s), quiz_ops.session_quiz(s)) for s in sessions]
+    ids = [s.id for s in sessions]
+    exercises, quizzes = ops.exercises_by_session(ids), quiz_ops.quizzes_by_session(ids)
+    rows = [(s, exercises[s.id], quizzes.get(s.id)) for s in sessions]
     return render_template("imh_course/authoring/index.html", offering=offering, rows=rows)
 
 

@@ -7,14 +7,16 @@ evaluation summary; anyone holding a certificate can check it at ``/verify/<id>`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer
 
 from ..access import public, require_permission
 from ..certificate_facts import build_training_log, certificate_name, local_date
-from ..documents._pdf import format_date, format_date_range
+from ..documents._pdf import format_date, format_date_range, unsupported_characters
 from ..documents.certificate import TITLES, CertificateFacts, facts_digest
 from ..documents.training_log import training_log_csv, training_log_pdf
 from ..extensions import db, limiter
@@ -41,6 +43,8 @@ from ..operations.evaluation import (
     evaluation_summary,
     submit_evaluation,
 )
+from ..reports.matrix import LearnerRow
+from ..reports.matrix_data import load_matrix
 from ..roles import Permission, Role
 from ..rules.completion import CertificateKind
 from ..rules.licenses import BOARD_LABELS
@@ -206,20 +210,55 @@ def _back(offering_id: int, learner_id: int | None = None) -> Response:
     return redirect(url_for("imh.staff_certificates", offering_id=offering_id) + anchor)
 
 
+@dataclass(frozen=True)
+class StaffCertificateRow:
+    """One learner on the coordinator's certificate page: the completion-matrix row (the same
+    eligibility bulk issue uses) and every version of their certificate, newest first."""
+
+    row: LearnerRow
+    certificates: tuple[Certificate, ...]
+
+    @property
+    def valid(self) -> Certificate | None:
+        return next((c for c in self.certificates if c.status is CertificateStatus.VALID), None)
+
+    @property
+    def older(self) -> list[Certificate]:
+        return [c for c in self.certificates if c.status is not CertificateStatus.VALID]
+
+    @property
+    def unprintable(self) -> str:
+        return unsupported_characters(self.row.learner.name)
+
+
+def _offering_certificates(offering_id: int) -> dict[int, list[Certificate]]:
+    """Every certificate version of the offering by learner, newest first (one statement, no PDFs)."""
+    found: dict[int, list[Certificate]] = {}
+    for certificate in db.session.scalars(
+        select(Certificate)
+        .where(Certificate.offering_id == offering_id)
+        .options(defer(Certificate.pdf), defer(Certificate.facts))
+        .order_by(Certificate.user_id, Certificate.version.desc())
+    ):
+        found.setdefault(certificate.user_id, []).append(certificate)
+    return found
+
+
 @bp.route("/staff/offerings/<int:offering_id>/certificates")
 @require_permission(Permission.ISSUE_CERTIFICATES)
 def staff_certificates(offering_id: int):
-    """Every enrolled learner's eligibility, what is missing, and issue / reissue / revoke."""
+    """Every enrolled learner's eligibility, what is missing, and issue / reissue / revoke.
+
+    Loaded like the completion matrix (a fixed number of statements, whatever the cohort's size).
+    """
     offering = get_or_404(Offering, offering_id)
-    enrolments = db.session.scalars(
-        select(Enrolment)
-        .where(Enrolment.offering_id == offering.id)
-        .options(selectinload(Enrolment.user).selectinload(User.profile))
-    ).all()
+    matrix = load_matrix(offering)
+    certificates = _offering_certificates(offering.id)
     rows = sorted(
-        ((e, learner_standing(offering, e.user)) for e in enrolments),
-        key=lambda pair: certificate_name(pair[0].user).casefold(),
+        (StaffCertificateRow(row, tuple(certificates.get(row.user_id, ()))) for row in matrix.rows),
+        key=lambda r: r.row.learner.name.casefold(),
     )
+    now = utcnow()
     return render_template(
         "imh_course/certificates/staff_certificates.html",
         offering=offering,
@@ -228,7 +267,7 @@ def staff_certificates(offering_id: int):
         reissue_form=ReissueForm(),
         revoke_form=RevokeForm(),
         titles=TITLES,
-        sessions_ahead=sum(1 for m in offering.meetings if m.end_dt > utcnow()),
+        sessions_ahead=sum(1 for m in matrix.frame.meetings.values() if m.end > now),
     )
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..access import require_permission
 from ..extensions import db
 from ..forms import ExerciseResponseForm, MarkCompleteForm, build_quiz_form
 from ..models.curriculum import CourseSession, Exercise, Quiz, Reading
 from ..models.offerings import EnrolmentStatus, Offering
-from ..models.progress import ExerciseResponse
+from ..models.progress import ExerciseResponse, ResponseFeedback
 from ..models.quizzes import QuizAttempt
 from ..operations.progress import ProgressError, mark_reading_complete, save_response
 from ..operations.quizzes import QuizError, attempts_for, grade_answers, submit_attempt
@@ -46,11 +47,14 @@ def exercise(offering_id: int, key: str):
     offering, enrolment = studied_offering(offering_id)
     item = current_item(Exercise, offering, key)
     response = db.session.scalar(
-        select(ExerciseResponse).where(
+        select(ExerciseResponse)
+        .where(
             ExerciseResponse.user_id == current_user.id,
             ExerciseResponse.offering_id == offering.id,
             ExerciseResponse.exercise_key == key,
         )
+        # The page lists each instructor's feedback by name: all of it in one go, whoever wrote it.
+        .options(selectinload(ExerciseResponse.feedback).joinedload(ResponseFeedback.author))
     )
     form = ExerciseResponseForm(obj=None)
     if request.method == "GET" and response is not None:

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..access import can_manage_offering, can_see_staff_view, require_permission
+from ..access import can_manage_offering, can_see_staff_view, can_take_attendance, require_permission
 from ..extensions import db
 from ..models.offerings import Enrolment, InstructorAssignment, Meeting, Offering
 from ..roles import Permission
@@ -21,7 +21,11 @@ STAFF = (Permission.TAKE_ATTENDANCE, Permission.MANAGE_OFFERINGS, Permission.AUT
 @require_permission(*STAFF)
 def staff_home():
     """Coordinators see every offering; instructors see the offerings they teach."""
-    query = select(Offering).order_by(Offering.year.desc(), Offering.id.desc())
+    query = (
+        select(Offering)
+        .options(selectinload(Offering.instructors))  # the per-offering authoring links check them
+        .order_by(Offering.year.desc(), Offering.id.desc())
+    )
     if not can_manage_offering(current_user):
         query = query.join(InstructorAssignment).where(InstructorAssignment.user_id == current_user.id)
     offerings = db.session.scalars(query).all()
@@ -45,5 +49,9 @@ def staff_offering(offering_id: int):
         select(Enrolment).where(Enrolment.offering_id == offering.id).options(selectinload(Enrolment.user))
     ).all()
     return render_template(
-        "imh_course/staff/offering.html", offering=offering, meetings=meetings, enrolments=enrolments
+        "imh_course/staff/offering.html",
+        offering=offering,
+        meetings=meetings,
+        enrolments=enrolments,
+        take_attendance=can_take_attendance(current_user, offering),  # once, not once per meeting
     )
