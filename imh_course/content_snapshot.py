@@ -35,7 +35,8 @@ from types import MappingProxyType
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, literal, select, union_all, update
+from sqlalchemy import event, func, literal, select, union_all, update
+from sqlalchemy.orm import Session
 
 from .extensions import db
 from .models.curriculum import (
@@ -159,6 +160,29 @@ def bump_content_revision(*, session_id: int | None = None) -> None:
         course = select(CourseSession.course_id).where(CourseSession.id == session_id).scalar_subquery()
         statement = statement.where(Course.id == course)
     db.session.execute(statement, execution_options={"synchronize_session": False})
+
+
+#: The rows a snapshot is made of: a flush that writes any of them must change the revision.
+CONTENT_MODELS: tuple[type, ...] = (CourseSession, Reading, Exercise, Quiz, QuizQuestion)
+
+
+def _writes_content(session: Session) -> bool:
+    if any(isinstance(obj, CONTENT_MODELS) for obj in (*session.new, *session.deleted)):
+        return True
+    return any(
+        isinstance(obj, CONTENT_MODELS) and session.is_modified(obj, include_collections=False)
+        for obj in session.dirty
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_on_content_write(session: Session, _context: object, _instances: object) -> None:
+    """Safety net under the explicit bumps: a code path that changes content through the ORM and
+    forgets ``bump_content_revision`` still invalidates every worker's snapshot (every course: the
+    module has one). Core ``update()`` statements on content tables are not seen here; the explicit
+    bumps cover those."""
+    if _writes_content(session):
+        session.connection().execute(update(Course).values(content_revision=new_content_revision()))
 
 
 def current_revision(course_id: int) -> str | None:

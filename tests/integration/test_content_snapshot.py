@@ -22,7 +22,7 @@ from imh_course.content.loader import load_catalog
 from imh_course.content.sync import sync_catalog
 from imh_course.extensions import db
 from imh_course.ledgers import credit_policy, learner_ledger
-from imh_course.models.curriculum import ContentOrigin, Exercise, Quiz
+from imh_course.models.curriculum import ContentOrigin, Exercise, Quiz, Reading
 from imh_course.models.offerings import Offering
 from imh_course.operations import authoring as ops
 from tests.conftest import REPO_ROOT, TEST_PASSWORD, _base_config
@@ -243,3 +243,18 @@ def test_work_on_an_older_version_counts_at_that_versions_estimate(app, client, 
     assert after.independent_minutes == before.independent_minutes
     assert after.independent_available_minutes == before.independent_available_minutes + 40
     assert after.ce_minutes == before.ce_minutes
+
+
+def test_a_content_write_that_forgets_the_explicit_bump_still_shows(other_app, learners, demo, monkeypatch):
+    """The before-flush safety net: content changed through the ORM by a code path that never calls
+    ``bump_content_revision`` (a future one, say) still reaches every worker's next request."""
+    on_both(learners, demo, 1)  # both workers have a warm snapshot
+    monkeypatch.setattr(content_snapshot, "bump_content_revision", lambda **_kw: None)
+    with other_app.app_context():
+        reading = db.session.scalar(
+            select(Reading).where(Reading.key == readings_for(1)[0].key, Reading.is_current.is_(True))
+        )
+        reading.title = "A title changed without an explicit bump"
+        db.session.commit()
+    for html in on_both(learners, demo, 1):
+        assert "A title changed without an explicit bump" in html
