@@ -11,5 +11,4 @@ export IMH_RATELIMIT_STORAGE_URI="${IMH_RATELIMIT_STORAGE_URI:-redis://127.0.0.1
 export FLASK_APP=app:create_app
 .venv/bin/flask db upgrade
 .venv/bin/flask imh content sync
-exec .venv/bin/gunicorn --workers "${IMH_WORKERS:-2}" --threads "${IMH_THREADS:-4}" \
-  --bind "${IMH_BIND:-127.0.0.1:8000}" --access-logfile - "app:create_app()"
+exec .venv/bin/gunicorn --config scripts/gunicorn_conf.py "app:create_app()"
