@@ -3,7 +3,9 @@
 Rows are produced lazily from :func:`matrix_data.iter_offering_rows` (``yield_per`` chunks), so a
 CSV response streams them without holding every learner in memory. Cells are plain values; the
 writers in ``documents.exports`` neutralise formula triggers and add the BOM. The CE roster reads
-attendance and certificates only, and its lines come from the learners' tallies (no cells built).
+attendance and certificates, plus the independent work of the learners whose certificate of
+completion turns on it (its "Certificate status" says whether a certificate is due), and its lines
+come from the learners' tallies (no cells built).
 """
 
 from __future__ import annotations
@@ -121,7 +123,8 @@ def ce_roster_rows(offerings: Sequence[Offering]) -> Iterator[list[object]]:
     policy, _completion = policies()
     texts = (_HoursText(policy), _HoursText(CLOCK))  # what row.ce_hours_text / face_to_face_hours_text say
     shared: dict[int, tuple[list[str | None], str]] = {}  # offering id -> (meeting dates, label)
-    # Attendance and certificates only: the roster shows no independent-learning columns.
+    # No independent-learning columns: that work is read only where a certificate of completion's
+    # eligibility turns on it (matrix.decided_by_completion), so the status column stays exact.
     for offering, frame, row in iter_offering_rows(offerings, with_independent=False):
         mine = shared.get(offering.id)
         if mine is None:

@@ -64,6 +64,7 @@ __all__ = [  # the facts' types are part of this module's interface too
     "SessionInfo",
     "Tally",
     "build_rows",
+    "decided_by_completion",
     "filter_rows",
     "sort_rows",
 ]
@@ -269,7 +270,7 @@ def build_rows(
             approval = approvals[license_type] = approval_for(license_type, frame.approvals)
         kind = CertificateKind.CE if approval else CertificateKind.COMPLETION
         shown = facts.attested_minutes.get(uid)
-        attestation = "missing" if shown is None else ("current" if shown == ce else "stale")
+        attestation = _attestation(shown, ce)
         numbered = bool((learner.license_number or "").strip())
         eligible_key = (approval is None, ce, facts_key, attestation, numbered)  # (no enum: hashes slowly)
         eligibility = eligibilities.get(eligible_key)
@@ -313,6 +314,57 @@ def build_rows(
             )
         )
     return rows
+
+
+#: the completion policy met: the most independent work can do for a certificate of completion
+_MET = CompletionStatus(complete=True, missing=(), can_still_complete=True)
+
+
+def decided_by_completion(
+    frame: OfferingFrame, learners: Iterable[LearnerInfo], facts: LearnerFacts
+) -> list[int]:
+    """The learners whose certificate eligibility may turn on their independent work, from facts
+    read without it (attendance, evaluation, attestation), before their rows are built.
+
+    Independent work counts towards eligibility only through the completion policy (quizzes passed,
+    readings done) of a certificate of completion: a CE certificate needs credited minutes, the
+    evaluation, the attestation and a licence number, never independent work
+    (``rules.completion.certificate_eligibility``). So these are the learners whose certificate is of
+    completion and who would be eligible were the policy met (the evaluation submitted and the
+    attendance attested): the CE roster reads the independent work of these learners only, and every
+    row's eligibility is then what the full matrix says.
+    """
+    decided = []
+    approvals: dict[str | None, Approval | None] = {}
+    known: dict[tuple[int, bool, str, bool], bool] = {}
+    for learner in learners:
+        license_type = learner.license_type
+        if license_type in approvals:
+            approval = approvals[license_type]
+        else:
+            approval = approvals[license_type] = approval_for(license_type, frame.approvals)
+        if approval is not None:  # a CE certificate
+            continue
+        uid = learner.user_id
+        tally = facts.tallies.get(uid)
+        ce = sum(tally.credited) if tally is not None else 0
+        evaluated = uid in facts.evaluated
+        attestation = _attestation(facts.attested_minutes.get(uid), ce)
+        numbered = bool((learner.license_number or "").strip())
+        key = (ce, evaluated, attestation, numbered)
+        met = known.get(key)
+        if met is None:
+            met = known[key] = _eligibility(
+                CertificateKind.COMPLETION, ce, _MET, evaluated, attestation, numbered
+            ).eligible
+        if met:
+            decided.append(uid)
+    return decided
+
+
+def _attestation(shown: int | None, ce_minutes: int) -> str:
+    """Whether the learner attested the CE minutes credited now ("current"), others ("stale") or none."""
+    return "missing" if shown is None else ("current" if shown == ce_minutes else "stale")
 
 
 def _newest_first(certificate: CertificateInfo) -> int:

@@ -8,23 +8,26 @@ certificate's PDF. The rows are read as plain Core tuples (no ORM layer per row)
 ``matrix_facts.LearnerFacts``; attendance values are decoded once per distinct record.
 
 :func:`iter_offering_rows` streams the rows of one or many offerings chunk by chunk (``yield_per``),
-with the same fact statements per chunk (2 for the CE roster: attendance and certificates), so an
-export of every offering takes a number of statements that grows with its learners ÷ the chunk
-size, not with the number of offerings.
+with the same fact statements per chunk, so an export of every offering takes a number of
+statements that grows with its learners ÷ the chunk size, not with the number of offerings. The CE
+roster reads 2 per chunk (attendance and certificates), plus 3 in a chunk holding learners whose
+certificate of completion turns on their independent work (:func:`load_independent`: those
+learners' readings, responses and quiz attempts only).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Result, Row, Select, case, func, select, type_coerce
+from sqlalchemy import ColumnElement, Result, Row, Select, bindparam, case, func, select, type_coerce
 from sqlalchemy.types import NullType
 
 from ..extensions import db
@@ -49,6 +52,7 @@ from .matrix import (
     OfferingFrame,
     SessionInfo,
     build_rows,
+    decided_by_completion,
 )
 
 EXPORT_CHUNK = 500
@@ -66,22 +70,22 @@ def policies(config: Mapping[str, Any] | None = None) -> tuple[CreditPolicy, Com
     return credit_policy(config), completion_policy(config)
 
 
-def _execute(statement: Select[Any]) -> Result[Any]:
+def _execute(statement: Select[Any], params: Mapping[str, Any] | None = None) -> Result[Any]:
     """Run a column query on the session's connection as plain Core: rows are tuples, without the
     ORM's per-row work (a quarter of the time on 10,000s of rows). Pending changes are flushed
     first, as the session's own ``execute`` would."""
     db.session.flush()
-    return db.session.connection().execute(statement)
+    return db.session.connection().execute(statement, params)
 
 
-def _stream(statement: Select[Any]) -> Iterator[Row[Any]]:
+def _stream(statement: Select[Any], params: Mapping[str, Any] | None = None) -> Iterator[Row[Any]]:
     """The rows of a large fact query, fetched a batch at a time (``fetchmany`` in C).
 
     Rows are let go batch by batch rather than held all at once: 45,000 live rows survive the
     garbage collector's young generations and can set off a full collection of the process (tens
     of ms with the whole app in memory) in the middle of the request.
     """
-    for batch in _execute(statement).partitions(_BATCH):
+    for batch in _execute(statement, params).partitions(_BATCH):
         yield from batch
 
 
@@ -279,6 +283,17 @@ def _by_offering(
             yield facts[offering_id], group
 
 
+def _kept(
+    rows: Iterable[Row[Any]], facts: Mapping[int, LearnerFacts], keep: Mapping[int, Container[int]]
+) -> Iterator[tuple[LearnerFacts, Iterable[Row[Any]]]]:
+    """Route rows (offering id, user id, …) ordered by learner, then offering, to the facts of their
+    offering, one learner's rows at a time: only those of the ``keep`` learners of each offering (a
+    learner kept in one offering may be enrolled in another)."""
+    for (offering_id, user_id), mine in groupby(rows, key=itemgetter(0, 1)):
+        if user_id in keep.get(offering_id, ()):
+            yield facts[offering_id], mine
+
+
 def load_facts(
     frames: Mapping[int, OfferingFrame],
     policy: CreditPolicy,
@@ -288,8 +303,9 @@ def load_facts(
 ) -> dict[int, LearnerFacts]:
     """The facts of every learner of ``frames``' offerings (``user_ids`` narrows them to one chunk of
     learners): attendance and certificates, plus independent work unless ``with_independent`` is
-    False (the CE roster reads attendance and certificates only; the three largest tables are
-    skipped). One statement per table, whatever the number of offerings and learners.
+    False (the three largest tables are skipped: the CE roster reads them for a few learners only,
+    with :func:`load_independent`). One statement per table, whatever the number of offerings and
+    learners.
     """
     facts = {offering_id: LearnerFacts(frame, policy) for offering_id, frame in frames.items()}
     offering_ids = sorted(frames)
@@ -340,20 +356,57 @@ def load_facts(
     return facts
 
 
-def _load_independent(
-    facts: dict[int, LearnerFacts], offering_ids: list[int], users: list[int] | None
-) -> None:
-    readings = select(
+def load_independent(facts: Mapping[int, LearnerFacts], wanted: Mapping[int, Collection[int]]) -> None:
+    """Add the independent work of the ``wanted`` learners (offering id -> user ids) to the facts of
+    their offerings: the same 3 statements whatever their number, none when nobody is wanted. Only
+    their rows are read, and only their tallies change, even when one of them is also enrolled in
+    another offering of the chunk."""
+    keep = {offering_id: set(ids) for offering_id, ids in wanted.items() if ids}
+    if not keep:
+        return
+    params = {"users": sorted(set().union(*keep.values())), "offerings": sorted(keep)}
+    readings, responses, attempts = _learners_work()
+    for mine, rows in _kept(_stream(readings, params), facts, keep):
+        mine.add_readings(rows)
+    for mine, rows in _kept(_stream(responses, params), facts, keep):
+        mine.add_responses(rows)
+    for mine, rows in _kept(_stream(attempts, params), facts, keep):
+        mine.add_attempts(rows)
+
+
+@cache
+def _learners_work() -> tuple[Select[Any], Select[Any], Select[Any]]:
+    """The statements of :func:`load_independent`, built once (their parameters: the learners and their
+    offerings): built for each chunk, statements leave enough garbage to set off a full collection of
+    a large process. Rows are found by learner, through the tables' unique indexes (learner, offering,
+    …): ordered by offering, the planner would read every row of the offerings instead."""
+
+    def by_learner(query: Select[Any], model: Any, *order: Any) -> Select[Any]:
+        users, offerings = bindparam("users", expanding=True), bindparam("offerings", expanding=True)
+        return query.where(model.user_id.in_(users), model.offering_id.in_(offerings)).order_by(
+            model.user_id, model.offering_id, *order
+        )
+
+    return (
+        by_learner(_readings(), ReadingCompletion),
+        by_learner(_responses(), ExerciseResponse),
+        by_learner(_attempts(), QuizAttempt, QuizAttempt.quiz_key, QuizAttempt.attempt_no),
+    )
+
+
+def _readings() -> Select[Any]:
+    """(offering id, user id, reading key, minutes of the version read) of completed readings."""
+    return select(
         ReadingCompletion.offering_id,
         ReadingCompletion.user_id,
         ReadingCompletion.reading_key,
         Reading.estimated_minutes,
     ).join(Reading, Reading.id == ReadingCompletion.reading_id)
-    readings = _scope(readings, ReadingCompletion.offering_id, ReadingCompletion.user_id, offering_ids, users)
-    for mine, rows in _by_offering(_stream(readings), facts):
-        mine.add_readings(rows)
 
-    responses = (
+
+def _responses() -> Select[Any]:
+    """(offering id, user id, exercise key, minutes) of submitted responses."""
+    return (
         select(
             ExerciseResponse.offering_id,
             ExerciseResponse.user_id,
@@ -363,19 +416,36 @@ def _load_independent(
         .join(Exercise, Exercise.id == ExerciseResponse.exercise_id)
         .where(ExerciseResponse.status == ResponseStatus.SUBMITTED)  # drafts count for nothing
     )
-    responses = _scope(responses, ExerciseResponse.offering_id, ExerciseResponse.user_id, offering_ids, users)
-    for mine, rows in _by_offering(_stream(responses), facts):
-        mine.add_responses(rows)
 
-    attempts = select(
+
+def _attempts() -> Select[Any]:
+    """(offering id, user id, quiz key, passed, minutes) of quiz attempts."""
+    return select(
         QuizAttempt.offering_id,
         QuizAttempt.user_id,
         QuizAttempt.quiz_key,
         QuizAttempt.passed,
         Quiz.estimated_minutes,
     ).join(Quiz, Quiz.id == QuizAttempt.quiz_id)
+
+
+def _load_independent(
+    facts: dict[int, LearnerFacts], offering_ids: list[int], users: list[int] | None
+) -> None:
+    readings = _scope(
+        _readings(), ReadingCompletion.offering_id, ReadingCompletion.user_id, offering_ids, users
+    )
+    for mine, rows in _by_offering(_stream(readings), facts):
+        mine.add_readings(rows)
+
+    responses = _scope(
+        _responses(), ExerciseResponse.offering_id, ExerciseResponse.user_id, offering_ids, users
+    )
+    for mine, rows in _by_offering(_stream(responses), facts):
+        mine.add_responses(rows)
+
     attempts = _scope(
-        attempts,
+        _attempts(),
         QuizAttempt.offering_id,
         QuizAttempt.user_id,
         offering_ids,
@@ -446,7 +516,10 @@ def iter_offering_rows(
     """The matrix rows of ``offerings``, in their order, streamed ``chunk`` learners at a time.
 
     Memory is bounded by the chunk, whatever the number of learners and offerings; a chunk may span
-    offerings. With ``with_independent=False`` the independent-learning columns are empty (CE roster).
+    offerings. With ``with_independent=False`` (CE roster) the independent-learning columns are empty,
+    except for the learners whose certificate of completion turns on that work
+    (:func:`matrix.decided_by_completion`): their work is read and their rows are the full ones, so
+    every row's certificate eligibility is the completion matrix's.
     """
     if not offerings:
         return
@@ -464,9 +537,19 @@ def iter_offering_rows(
             [row[1] for row in partition],
             with_independent=with_independent,
         )
+        chunk_learners = []
         for oid, rows in groups:
             _add_outcomes(facts[oid], rows)
-            learners = [learner_info(row) for row in rows]
+            chunk_learners.append((oid, [learner_info(row) for row in rows]))
+        if not with_independent:  # the work of those whose eligibility turns on it: 3 statements (or none)
+            load_independent(
+                facts,
+                {
+                    oid: decided_by_completion(frames[oid], learners, facts[oid])
+                    for oid, learners in chunk_learners
+                },
+            )
+        for oid, learners in chunk_learners:
             built = build_rows(
                 frames[oid], learners, facts[oid], policy=policy, completion_policy=completion, now=now
             )

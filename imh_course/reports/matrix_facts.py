@@ -90,7 +90,8 @@ class Tally:
     garbage collector does not track: a large report keeps two tracked objects per learner, not
     nine, so it sets off fewer full collections of the whole process's heap. The independent-work
     columns start as the shared ``zeros`` (never written to) and get their own array on the first
-    count, so the CE roster, which reads attendance only, never builds them.
+    count, so the CE roster, which reads attendance only (and independent work for a few
+    certificate-of-completion learners), mostly never builds them.
     """
 
     __slots__ = ("status", "attended", "credited", "awaiting", "read", "submitted", "passed", "attempted")

@@ -6,13 +6,29 @@ import csv
 import io
 import re
 import zipfile
+from dataclasses import dataclass
+from datetime import timedelta
+from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event, select
 
 from imh_course.extensions import db
-from imh_course.models import AuditEvent, DeliveryFormat, Funding, Offering, Term, User
+from imh_course.models import (
+    AuditEvent,
+    BoardApproval,
+    CourseSession,
+    DeliveryFormat,
+    Funding,
+    Meeting,
+    Offering,
+    ReadingCompletion,
+    Term,
+    User,
+)
+from imh_course.models.types import utcnow
+from imh_course.rules.licenses import Board
 from tests.integration.coordinator_helpers import enrol_many, give_records, meetings_of
 
 EVIL = '=HYPERLINK("http://evil.example","Click")'
@@ -192,50 +208,223 @@ def test_unknown_format_is_404_and_instructors_cannot_export(client, demo, login
     assert client.get("/staff/exports/ce-roster.csv").status_code == 403
 
 
-def test_ce_roster_does_not_load_independent_learning(app, client, demo, login, monkeypatch):
-    """The CE roster reads attendance and certificates only: independent work never feeds it."""
+def test_ce_roster_loads_independent_work_of_deciding_completion_learners_only(
+    app, client, demo, completers, login, monkeypatch
+):
+    """The CE roster reads attendance and certificates, and independent work only for the learners whose
+    certificate of completion turns on it (evaluated and attested): never a CE learner's."""
     from imh_course.reports import matrix_data
 
+    give_records(demo.offering_id, demo.lcsw_id)  # a CE learner who did everything: not read
     calls: list[bool] = []
-    real = matrix_data.load_facts
+    loaded: list[dict[int, set[int]]] = []
+    real, real_independent = matrix_data.load_facts, matrix_data.load_independent
 
     def spy(frames, policy, user_ids=None, **kwargs):  # noqa: ANN001, ANN003, ANN202
         calls.append(kwargs.get("with_independent", True))
         return real(frames, policy, user_ids, **kwargs)
 
+    def spy_independent(facts, wanted):  # noqa: ANN001, ANN202
+        loaded.append({oid: set(ids) for oid, ids in wanted.items()})
+        return real_independent(facts, wanted)
+
     monkeypatch.setattr(matrix_data, "load_facts", spy)
+    monkeypatch.setattr(matrix_data, "load_independent", spy_independent)
     login("coordinator@example.org")
     for url in (f"/staff/offerings/{demo.offering_id}/exports/ce-roster.csv", "/staff/exports/ce-roster.csv"):
         read_csv(client.get(url))
     assert len(calls) == 2 and not any(calls)
+    emails = {
+        uid: email
+        for uid, email in db.session.execute(
+            select(User.id, User.email).where(
+                User.id.in_([uid for wanted in loaded for ids in wanted.values() for uid in ids])
+            )
+        )
+    }
+    other_id = db.session.scalar(select(Offering.id).where(Offering.year == 2030))
+    named = [{oid: {emails[uid] for uid in ids} for oid, ids in wanted.items()} for wanted in loaded]
+    nurse_and_unlicensed = {"nurse@example.org", completers.missing_reading}
+    assert named == [
+        {demo.offering_id: nurse_and_unlicensed},
+        {demo.offering_id: nurse_and_unlicensed, other_id: {completers.counsellor}},
+    ]
 
 
-def test_ce_roster_of_every_offering_takes_the_same_statements_for_more_offerings(app, client, demo, login):
-    """The all-offerings roster reads every offering in the same statements (not ~11 per offering)."""
+def _roster_statements(client) -> tuple[int, int]:  # noqa: ANN001
+    """(statements, lines) of one download of the all-offerings CE roster."""
+    seen: list[str] = []
 
-    def statements() -> tuple[int, int]:
-        seen: list[str] = []
+    def listener(*_args: object) -> None:
+        seen.append("")
 
-        def listener(*_args: object) -> None:
-            seen.append("")
+    db.session.remove()
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        rows = read_csv(client.get("/staff/exports/ce-roster.csv"))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return len(seen), len(rows)
 
-        db.session.remove()
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            rows = read_csv(client.get("/staff/exports/ce-roster.csv"))
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen), len(rows)
 
-    login("coordinator@example.org")
-    client.get("/staff/exports/ce-roster.csv").get_data()  # warm-up
-    few, lines = statements()
-    course_id = db.session.get(Offering, demo.offering_id).course_id
+def _more_offerings(course_id: int, **learners: object) -> None:
     for year in (2040, 2041, 2042):
         offering = Offering(course_id=course_id, term=Term.FALL, year=year, format=DeliveryFormat.IN_PERSON)
         db.session.add(offering)
         db.session.flush()
-        enrol_many(offering.id, 4, prefix=f"y{year}x")
-    many, more_lines = statements()
+        ids = enrol_many(offering.id, 4, prefix=f"y{year}x", **learners)
+        if learners:  # evaluated and attested: their certificates of completion turn on their work
+            for uid in ids:
+                give_records(offering.id, uid)
+
+
+def test_ce_roster_of_every_offering_takes_the_same_statements_for_more_offerings(app, client, demo, login):
+    """The all-offerings roster reads every offering in the same statements (not ~11 per offering)."""
+    login("coordinator@example.org")
+    client.get("/staff/exports/ce-roster.csv").get_data()  # warm-up
+    few, lines = _roster_statements(client)
+    _more_offerings(db.session.get(Offering, demo.offering_id).course_id)
+    many, more_lines = _roster_statements(client)
     assert more_lines == lines + 12
     assert many == few
+
+
+def test_ce_roster_statements_do_not_grow_with_completion_learners(app, client, demo, completers, login):
+    """Loading the independent work of certificate-of-completion learners takes a few statements per
+    chunk, whatever the number of such learners and of their offerings."""
+    login("coordinator@example.org")
+    client.get("/staff/exports/ce-roster.csv").get_data()  # warm-up
+    few, lines = _roster_statements(client)
+    _more_offerings(
+        db.session.get(Offering, demo.offering_id).course_id, license_type=None, license_number=None
+    )
+    many, more_lines = _roster_statements(client)
+    assert more_lines == lines + 12
+    assert many == few
+
+
+# --- certificates of completion in the CE roster --------------------------------------------------------
+def read_xlsx_rows(response) -> list[list[str]]:  # noqa: ANN001
+    """The first sheet's rows as cell texts (shared, inline or plain strings and numbers), in order."""
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    # The workbook is the app's own output, not untrusted XML.
+    sheet = ElementTree.fromstring(parts["xl/worksheets/sheet1.xml"])  # noqa: S314
+    strings = parts.get("xl/sharedStrings.xml")
+    shared = ["".join(t.itertext()) for t in ElementTree.fromstring(strings)] if strings else []  # noqa: S314
+    rows = []
+    for row in sheet.iter(f"{main}row"):
+        line: list[str] = []
+        for cell in row.iter(f"{main}c"):
+            column = 0
+            for letter in re.match(r"[A-Z]+", cell.get("r", "A")).group():
+                column = column * 26 + ord(letter) - ord("A") + 1
+            line += [""] * (column - 1 - len(line))
+            value = cell.find(f"{main}v")
+            if cell.get("t") == "inlineStr":
+                text = "".join(cell.find(f"{main}is").itertext())
+            elif cell.get("t") == "s":
+                text = shared[int(value.text)]
+            else:
+                text = value.text if value is not None and value.text is not None else ""
+            line.append(text)
+        rows.append(line)
+    return rows
+
+
+def _status_by_email(rows: list[list[str]]) -> dict[tuple[str, str], str]:
+    """(offering label, email) -> the roster's "Certificate status"."""
+    header = rows[0]
+    offering, email, status = (header.index(h) for h in ("Offering", "Email", "Certificate status"))
+    return {(r[offering], r[email]): r[status] for r in rows[1:]}
+
+
+def _social_work_offering(course_id: int) -> Offering:
+    """A finished offering approved by the social work board only: an LMHC's certificate is of completion."""
+    offering = Offering(course_id=course_id, term=Term.SPRING, year=2030, format=DeliveryFormat.IN_PERSON)
+    offering.approvals = [BoardApproval(board=Board.SOCIAL_WORK, provider_number="SW-0001", statement="Ok.")]
+    db.session.add(offering)
+    db.session.flush()
+    sessions = db.session.scalars(
+        select(CourseSession).where(CourseSession.course_id == course_id).order_by(CourseSession.number)
+    ).all()
+    first = utcnow().replace(microsecond=0) - timedelta(weeks=len(sessions) + 1)
+    for i, session in enumerate(sessions):
+        begin = first + timedelta(weeks=i)
+        db.session.add(
+            Meeting(
+                offering_id=offering.id,
+                session_id=session.id,
+                start_dt=begin,
+                end_dt=begin + timedelta(minutes=90),
+            )
+        )
+    db.session.commit()
+    return offering
+
+
+@dataclass
+class Completers:
+    offering_label: str
+    other_label: str
+    missing_reading: str  # email
+    counsellor: str  # email of the LMHC in the social-work-only offering
+
+
+@pytest.fixture
+def completers(demo) -> Completers:
+    """Certificate-of-completion learners without a certificate yet, who did everything asked and
+    submitted the evaluation and attested: the nurse (RN: no board covers it) and an LMHC in an
+    offering approved by the social work board only. A learner with no licence did the same but for
+    one reading."""
+    give_records(demo.offering_id, demo.nurse_id)
+    unlicensed = enrol_many(demo.offering_id, 1, prefix="unlicensed", license_type=None, license_number=None)
+    give_records(demo.offering_id, unlicensed[0])
+    skipped = db.session.scalars(
+        select(ReadingCompletion)
+        .where(ReadingCompletion.user_id == unlicensed[0])
+        .order_by(ReadingCompletion.reading_key)
+    ).first()
+    db.session.delete(skipped)
+    offering = db.session.get(Offering, demo.offering_id)
+    other = _social_work_offering(offering.course_id)
+    counsellor = enrol_many(other.id, 1, prefix="counsellor", license_type="LMHC", license_number="004322")
+    give_records(other.id, counsellor[0])
+    db.session.commit()
+    return Completers(offering.label, other.label, "unlicensed0@example.org", "counsellor0@example.org")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_ce_roster_shows_an_eligible_certificate_of_completion(client, demo, completers, login, fmt):
+    """A completion learner who met the completion policy (all quizzes passed, all readings done,
+    enough meetings), evaluated and attested is "not issued (eligible)"; one reading short, "not issued"."""
+    login("coordinator@example.org")
+    read = read_csv if fmt == "csv" else read_xlsx_rows
+    url = f"/staff/offerings/{demo.offering_id}/exports/ce-roster.{fmt}"
+    mine = _status_by_email(read(client.get(url)))
+    label = completers.offering_label
+    assert mine[(label, "nurse@example.org")] == "not issued (eligible)"
+    assert mine[(label, completers.missing_reading)] == "not issued"
+    assert mine[(label, "lcsw@example.org")] == "not issued"  # a CE learner with no attendance
+
+    every = _status_by_email(read(client.get(f"/staff/exports/ce-roster.{fmt}")))
+    assert every[(label, "nurse@example.org")] == "not issued (eligible)"
+    assert every[(label, completers.missing_reading)] == "not issued"
+    assert every[(completers.other_label, completers.counsellor)] == "not issued (eligible)"
+    assert {k: v for k, v in every.items() if k[0] == label} == mine
+
+
+def test_ce_roster_rows_agree_with_the_completion_matrix(app, completers):
+    """Every roster line equals the line made from the full matrix rows (independent work loaded)."""
+    from imh_course.reports import exports_data
+    from imh_course.reports.matrix_data import iter_offering_rows
+
+    with app.test_request_context():
+        offerings = db.session.scalars(select(Offering).order_by(Offering.id)).all()
+        full = [
+            exports_data.ce_roster_line(offering, frame, row)
+            for offering, frame, row in iter_offering_rows(offerings)
+        ]
+        assert list(exports_data.ce_roster_rows(offerings)) == full
+        assert sum(line[11] == "not issued (eligible)" for line in full) == 2

@@ -46,9 +46,10 @@ from imh_course.models import (
 from imh_course.models.curriculum import CourseSession
 from imh_course.models.offerings import BoardApproval, DeliveryFormat, Funding, Term
 from imh_course.models.types import utcnow
+from imh_course.operations.certificates import ATTESTATION_STALE
 from imh_course.reports import charts, exports_data
 from imh_course.reports.matrix_data import iter_offering_rows, load_matrix, policies
-from imh_course.rules.completion import CertificateKind
+from imh_course.rules.completion import ATTESTATION_MISSING, EVALUATION_MISSING, CertificateKind
 from imh_course.rules.credit import AttendanceStatus
 from imh_course.rules.licenses import Board
 from tests.integration import matrix_reference as reference
@@ -185,7 +186,11 @@ def _work(rng: random.Random, offering: Offering, user_id: int, every: bool) -> 
             )
 
 
-def _certificates(rng: random.Random, offering_id: int, user_id: int, kind: CertificateKind) -> None:
+def _certificates(
+    rng: random.Random, offering_id: int, user_id: int, kind: CertificateKind, *, issue: bool = True
+) -> None:
+    """Random certificate versions; ``issue=False`` draws the same numbers (the rest of the cohort stays
+    the same) but issues none."""
     shape = rng.choice(["none", "none", "valid", "revoked", "superseded"])
     statuses = {
         "none": [],
@@ -195,20 +200,20 @@ def _certificates(rng: random.Random, offering_id: int, user_id: int, kind: Cert
     }[shape]
     for version, status in enumerate(statuses, start=1):
         public_id = hashlib.sha256(f"{offering_id}-{user_id}-{version}".encode()).hexdigest()[:32]
-        db.session.add(
-            Certificate(
-                public_id=public_id,
-                offering_id=offering_id,
-                user_id=user_id,
-                version=version,
-                kind=kind,
-                facts={},
-                facts_hash="0" * 64,
-                pdf=b"%PDF",
-                status=status,
-                issued_dt=utcnow() - timedelta(days=rng.randrange(1, 90), seconds=rng.randrange(86400)),
-            )
+        certificate = Certificate(
+            public_id=public_id,
+            offering_id=offering_id,
+            user_id=user_id,
+            version=version,
+            kind=kind,
+            facts={},
+            facts_hash="0" * 64,
+            pdf=b"%PDF",
+            status=status,
+            issued_dt=utcnow() - timedelta(days=rng.randrange(1, 90), seconds=rng.randrange(86400)),
         )
+        if issue:
+            db.session.add(certificate)
 
 
 def _outcomes(
@@ -275,10 +280,23 @@ def build_cohort(seed: int, demo) -> Cohort:  # noqa: ANN001
                 )
                 enrolment.status = EnrolmentStatus.WITHDRAWN
         db.session.commit()
-        ce_minutes = {r.user_id: r.ce_minutes for r in reference.load_matrix(offering).rows}
+        rows = reference.load_matrix(offering).rows
+        ce_minutes = {r.user_id: r.ce_minutes for r in rows}
+        # a diligent learner whose certificate of completion is due, not issued (the CE roster's case)
+        due = next(
+            (
+                r.user_id
+                for r in rows
+                if r.kind is CertificateKind.COMPLETION
+                and r.user_id in diligent
+                and r.completion.missing == (EVALUATION_MISSING,)  # diligent learners submit it below
+            ),
+            None,
+        )
         for uid in ids:
             _outcomes(rng, offering, uid, ce_minutes, uid in diligent)
-            _certificates(rng, offering.id, uid, rng.choice(list(CertificateKind)))
+            kind = rng.choice(list(CertificateKind))
+            _certificates(rng, offering.id, uid, kind, issue=uid != due)
         db.session.commit()
     db.session.expire_all()
     return Cohort([first.id, second.id])
@@ -393,23 +411,46 @@ def test_chart_counts_equal_the_reference(app, cohort):
         )
 
 
+def _decided_by_completion(row) -> bool:  # noqa: ANN001
+    """A certificate-of-completion row (read without independent work) that lacks nothing but what the
+    completion policy asks: evaluation submitted, attendance attested. Its independent work decides
+    its eligibility, so the CE roster reads it in full."""
+    steps = {EVALUATION_MISSING, ATTESTATION_MISSING, ATTESTATION_STALE}
+    return (
+        row.kind is CertificateKind.COMPLETION
+        and not row.eligibility.eligible
+        and steps.isdisjoint(row.eligibility.reasons)
+    )
+
+
+def _standing(row) -> tuple:  # noqa: ANN001
+    """What the CE roster says of a row's certificate (the reasons of an ineligible one may differ)."""
+    return row.user_id, row.kind, row.eligibility.eligible, row.certificate_status, row.due
+
+
 @pytest.mark.parametrize("chunk", [1, 4, 500])
 @pytest.mark.parametrize("with_independent", [True, False])
 def test_streamed_rows_of_several_offerings_equal_the_reference(app, cohort, chunk, with_independent):
-    """Rows streamed across offerings in chunks (a chunk may span two) equal the reference's rows."""
+    """Rows streamed across offerings in chunks (a chunk may span two) equal the reference's rows.
+
+    Without independent work (CE roster), a row equals the reference's row without it, unless its
+    certificate of completion turns on that work: then it equals the full row. Either way, whether a
+    row is eligible is what the full row says."""
     offerings = _offerings(cohort.offering_ids)
-    new = [
-        (offering.id, snapshot(row))
-        for offering, _frame, row in iter_offering_rows(
-            offerings, chunk=chunk, with_independent=with_independent
-        )
-    ]
+    streamed = list(iter_offering_rows(offerings, chunk=chunk, with_independent=with_independent))
+    new = [(offering.id, snapshot(row)) for offering, _frame, row in streamed]
+    full = [(o, row) for o in offerings for _frame, row in reference.iter_rows(o)]
+    if with_independent:
+        assert new == [(offering.id, snapshot(row)) for offering, row in full]
+        return
+    partial = [row for o in offerings for _frame, row in reference.iter_rows(o, with_independent=False)]
     old = [
-        (offering.id, snapshot(row))
-        for offering in offerings
-        for _frame, row in reference.iter_rows(offering, with_independent=with_independent)
+        (offering.id, snapshot(whole if _decided_by_completion(row) else row))
+        for (offering, whole), row in zip(full, partial, strict=True)
     ]
     assert new == old
+    assert [_standing(row) for _o, _f, row in streamed] == [_standing(row) for _o, row in full]
+    assert any(_decided_by_completion(row) for row in partial), "some rows are read in full"
 
 
 # --- exports, byte for byte ----------------------------------------------------------------------------
@@ -426,13 +467,21 @@ def _expected(header, rows, fmt: str, sheet: str) -> bytes:  # noqa: ANN001
     return xlsx_bytes(header, rows, sheet_name=sheet)
 
 
+def _ce_roster(offerings: list[Offering]) -> Iterator[list[object]]:
+    """The reference's CE roster lines, made from the full rows (independent work read): the roster
+    reads less, but must say what the full rows say (a certificate of completion's eligibility)."""
+    for offering in offerings:
+        for frame, row in reference.iter_rows(offering):
+            yield reference.ce_roster_line(offering, frame, row)
+
+
 def _exports(offering_ids: list[int]) -> Iterator[tuple[str, object, object, str]]:
     """(url, header, reference rows, sheet name) of every export that reads the matrix."""
     every = db.session.scalars(select(Offering).order_by(Offering.year.desc(), Offering.id.desc())).all()
     yield (
         "/staff/exports/ce-roster",
         exports_data.CE_ROSTER_HEADER,
-        lambda: reference.ce_roster_rows(every),
+        lambda: _ce_roster(every),
         "CE roster",
     )
     for offering in _offerings(offering_ids):
@@ -441,7 +490,7 @@ def _exports(offering_ids: list[int]) -> Iterator[tuple[str, object, object, str
         yield (
             f"{base}/ce-roster",
             exports_data.CE_ROSTER_HEADER,
-            lambda o=offering: reference.ce_roster_rows([o]),
+            lambda o=offering: _ce_roster([o]),
             f"CE roster {label}",
         )
         yield (
@@ -489,5 +538,9 @@ def test_reference_rows_are_not_trivial(app, cohort):
     assert any(r.eligibility.eligible for r in rows) and any(r.at_risk for r in rows)
     assert any(r.due for r in rows) and any(r.completion.complete for r in rows)
     assert {r.kind for r in rows if r.eligibility.eligible} == set(CertificateKind)
+    # due certificates of completion: the CE roster says "not issued (eligible)" only if it reads their work
+    assert any(
+        r.kind is CertificateKind.COMPLETION and r.eligibility.eligible and not r.certificates for r in rows
+    )
     assert any(not r.active for r in rows) and any(r.learner.erased for r in rows)
     assert isinstance(rows[0].learner.funding, Funding)
