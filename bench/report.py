@@ -21,7 +21,7 @@ ORDER = (
     "SQLite (in-process)",
     "PostgreSQL (in-process)",
     "Under make serve",
-    "Analysis of missed targets",
+    "Analysis",
 )
 
 
