@@ -45,16 +45,14 @@ from .models.offerings import Meeting, Offering
 from .models.progress import ResponseStatus
 from .models.types import utcnow
 from .rules.credit import (
-    AttendanceFact,
     AttendanceStatus,
     CreditMode,
     CreditPolicy,
     IndependentItem,
     IndependentKind,
     MeetingWindow,
-    attended_minutes,
-    credited_minutes,
     independent_minutes,
+    meeting_credit,
     minutes_to_hours,
 )
 
@@ -78,22 +76,15 @@ def meeting_window(meeting: Meeting | MeetingInfo) -> MeetingWindow:
     )
 
 
-def attendance_fact(record: AttendanceRecord | AttendanceInfo) -> AttendanceFact:
-    return AttendanceFact(
-        meeting_id=record.meeting_id,
-        status=AttendanceStatus(record.status),
-        arrived=record.arrived_dt,
-        departed=record.departed_dt,
-    )
-
-
 def credit_for(
     meeting: Meeting | MeetingInfo, record: AttendanceRecord | AttendanceInfo | None, policy: CreditPolicy
 ) -> tuple[int, int]:
     """(attended minutes, credited minutes) of one learner at one meeting."""
-    window = meeting_window(meeting)
-    fact = attendance_fact(record) if record is not None else None
-    return attended_minutes(window, fact), credited_minutes(window, fact, policy)
+    if record is None:
+        return 0, 0
+    return meeting_credit(meeting_window(meeting), policy)(
+        AttendanceStatus(record.status), record.arrived_dt, record.departed_dt
+    )
 
 
 @dataclass(slots=True)

@@ -109,18 +109,7 @@ def attended_minutes(meeting: MeetingWindow, fact: AttendanceFact | None) -> int
     """
     if fact is None:
         return 0
-    for name, moment in (("arrived", fact.arrived), ("departed", fact.departed)):
-        if moment is not None:
-            _require_aware(name, moment)
-    if fact.status in (AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED):
-        return 0
-    if fact.arrived is None or fact.departed is None:
-        return 0
-    begin = max(fact.arrived, meeting.start)
-    finish = min(fact.departed, meeting.end)
-    if finish <= begin:
-        return 0
-    return (finish - begin) // _MINUTE
+    return meeting_credit(meeting)(fact.status, fact.arrived, fact.departed)[0]
 
 
 def credited_minutes(
@@ -132,14 +121,9 @@ def credited_minutes(
     ``whole_meeting`` grants the full length if attended >= length - grace, else nothing; it also
     requires some attendance, so a grace as long as the meeting cannot credit an empty seat.
     """
-    if not meeting.ce_eligible:
+    if not meeting.ce_eligible or fact is None:
         return 0
-    attended = attended_minutes(meeting, fact)
-    length = meeting.length_minutes
-    if policy.mode is CreditMode.WHOLE_MEETING:
-        return length if attended > 0 and attended >= length - policy.grace_minutes else 0
-    step = policy.increment_minutes
-    return min(attended // step * step, length)
+    return meeting_credit(meeting, policy)(fact.status, fact.arrived, fact.departed)[1]
 
 
 #: ``(status, arrived, departed) -> (attended, credited)`` for one meeting: see :func:`meeting_credit`.
@@ -154,7 +138,8 @@ def _checked(name: str, moment: datetime | None) -> None:
 
 
 def meeting_credit(meeting: MeetingWindow, policy: CreditPolicy = CreditPolicy()) -> RecordCredit:
-    """``attended_minutes`` and ``credited_minutes`` of one meeting, for a whole cohort's records.
+    """``attended_minutes`` and ``credited_minutes`` of one meeting, for a whole cohort's records:
+    the one implementation of the credit rule (the two per-record functions call it).
 
     A report credits thousands of records of the same few meetings: the meeting and the policy are
     read once here, and each record (status, arrived, departed) is still checked as

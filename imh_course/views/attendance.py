@@ -30,7 +30,7 @@ from ..forms_attendance import (
     CheckInToggleForm,
     MarkForm,
 )
-from ..ledgers import credit_policy
+from ..ledgers import credit_policy, meeting_window
 from ..models.accounts import User
 from ..models.attendance import AttendanceEvidence, AttendanceMethod, AttendanceRecord, EvidenceKind
 from ..models.audit import AuditEvent
@@ -49,7 +49,7 @@ from ..operations.attendance import (
 from ..operations.audit import Actor
 from ..operations.checkin import checkin_hours, checkin_window, is_live
 from ..roles import Permission, Role
-from ..rules.credit import AttendanceStatus, MeetingWindow, meeting_credit
+from ..rules.credit import AttendanceStatus, meeting_credit
 from . import bp
 from .helpers import client_ip, get_or_404
 
@@ -197,8 +197,7 @@ def _roster(
 ) -> tuple[list[RosterRow], dict[int, str]]:
     """Every enrolled learner (withdrawn ones only if they have a record), with mark and credit."""
     zone = ZoneInfo(offering.timezone)
-    window = MeetingWindow(meeting.id, meeting.start_dt, meeting.end_dt, meeting.is_ce_eligible)
-    credit = meeting_credit(window, credit_policy(current_app.config))
+    credit = meeting_credit(meeting_window(meeting), credit_policy(current_app.config))
     enrolments = db.session.execute(
         select(Enrolment.user_id, User.full_name, Enrolment.status)
         .join(User, User.id == Enrolment.user_id)
