@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import Select, event
 from sqlalchemy.engine import Engine
 
 from .extensions import db
@@ -64,3 +64,13 @@ def serialize_writers(topic: str) -> None:
 
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(topic.encode())})
+
+
+def locked(statement: Select[Any]) -> Select[Any]:
+    """``statement`` as a locked re-read: ``FOR UPDATE`` and rows refreshed from the database.
+
+    Without ``populate_existing`` SQLAlchemy hands back the identity-map copy an earlier read of
+    the request loaded, so on PostgreSQL a writer that waited for the lock would still see the
+    values from before the other writer committed. Every locked read goes through here.
+    """
+    return statement.with_for_update().execution_options(populate_existing=True)

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..access import can_take_attendance
-from ..database import begin_write
+from ..database import begin_write, locked
 from ..extensions import db
 from ..models.accounts import User
 from ..models.attendance import AttendanceEvidence, AttendanceMethod, AttendanceRecord, EvidenceKind
@@ -93,7 +93,7 @@ def learner_record(meeting_id: int, user_id: int, *, lock: bool = False) -> Atte
         AttendanceRecord.meeting_id == meeting_id, AttendanceRecord.user_id == user_id
     )
     if lock:
-        query = query.with_for_update()
+        query = locked(query)
     return db.session.scalar(query)
 
 
@@ -101,7 +101,7 @@ def enrolment_of(offering_id: int, user_id: int, *, lock: bool = False) -> Enrol
     """The learner's enrolment (any status); ``lock`` serialises that learner's attendance writes."""
     query = select(Enrolment).where(Enrolment.offering_id == offering_id, Enrolment.user_id == user_id)
     if lock:
-        query = query.with_for_update()
+        query = locked(query)
     return db.session.scalar(query)
 
 
@@ -357,10 +357,13 @@ def mark_all_present(actor: Actor, meeting: Meeting, *, now: datetime | None = N
     _require_started(meeting, AttendanceStatus.PRESENT, now)
     method = staff_method(actor)
     enrolments = db.session.scalars(
-        select(Enrolment)
-        .where(Enrolment.offering_id == meeting.offering_id, Enrolment.status != EnrolmentStatus.WITHDRAWN)
-        .order_by(Enrolment.id)
-        .with_for_update()
+        locked(
+            select(Enrolment)
+            .where(
+                Enrolment.offering_id == meeting.offering_id, Enrolment.status != EnrolmentStatus.WITHDRAWN
+            )
+            .order_by(Enrolment.id)
+        )
     ).all()
     existing = set(
         db.session.scalars(select(AttendanceRecord.user_id).where(AttendanceRecord.meeting_id == meeting.id))

@@ -45,6 +45,7 @@ from ..content.export import exercise_spec_of
 from ..content.schema import ExerciseSpec
 from ..content.sync import build_exercise, checksum, exercise_source
 from ..content_snapshot import bump_content_revision
+from ..database import locked
 from ..extensions import db
 from ..models.curriculum import ContentOrigin, CourseSession, Exercise, Quiz, Reading
 from .audit import Actor, record_event
@@ -201,7 +202,7 @@ def _latest_version(model: type, key: str) -> int:
 
 def lock_current(item: T, base_version: int | None) -> None:
     """Re-read ``item`` under a row lock; refuse when it is no longer the version the editor saw."""
-    db.session.refresh(item, with_for_update=True)
+    db.session.scalar(locked(select(type(item)).where(type(item).id == item.id)))
     if not item.is_current or (base_version is not None and item.version != base_version):
         raise EditConflict(f"{_kind(type(item))} {item.key} changed while you were editing")
 

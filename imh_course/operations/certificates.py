@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..certificate_facts import build_certificate_facts, certificate_kind, certificate_name, local_date
-from ..database import begin_write
+from ..database import begin_write, locked
 from ..documents._pdf import unsupported_characters
 from ..documents.certificate import CertificateFacts, facts_digest, render_certificate_pdf
 from ..extensions import db
@@ -312,16 +312,11 @@ def _clean_reason(reason: str | None, action: str) -> str:
 
 def _lock_valid(certificate: Certificate, action: str) -> Certificate:
     """The row, re-read under a row lock (PostgreSQL); refused unless it is still the valid version."""
-    locked = db.session.scalar(
-        select(Certificate)
-        .where(Certificate.id == certificate.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if locked is None or locked.status is not CertificateStatus.VALID:
-        status = locked.status.value if locked is not None else "missing"
+    row = db.session.scalar(locked(select(Certificate).where(Certificate.id == certificate.id)))
+    if row is None or row.status is not CertificateStatus.VALID:
+        status = row.status.value if row is not None else "missing"
         raise CertificateError(f"Only the valid certificate can be {action}; this version is {status}.")
-    return locked
+    return row
 
 
 def reissue_certificate(actor: Actor, certificate: Certificate, reason: str | None) -> Certificate:

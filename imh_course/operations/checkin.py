@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..checkin_codes import accepts, code_for, normalise
-from ..database import begin_write
+from ..database import begin_write, locked
 from ..extensions import db
 from ..models.attendance import AttendanceMethod, AttendanceRecord, CheckInWindow, EvidenceKind
 from ..models.offerings import EnrolmentStatus, Meeting
@@ -92,7 +92,7 @@ def checkin_hours(meeting: Meeting) -> tuple[datetime, datetime]:
 def checkin_window(meeting: Meeting, *, lock: bool = False) -> CheckInWindow | None:
     query = select(CheckInWindow).where(CheckInWindow.meeting_id == meeting.id)
     if lock:
-        query = query.with_for_update()
+        query = locked(query)
     return db.session.scalar(query)
 
 

@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..database import locked
 from ..extensions import db
 from ..ledgers import LearnerLedger
 from ..models.certificates import Attestation, EvaluationAnswer, EvaluationReceipt
@@ -197,7 +198,7 @@ def attest_attendance(
     user_id = actor.user.id
     statement = attestation_statement(offering, ledger, ce=ce)
     query = select(Attestation).where(Attestation.offering_id == offering.id, Attestation.user_id == user_id)
-    existing = db.session.scalar(query.with_for_update())
+    existing = db.session.scalar(locked(query))
     if existing is None:
         attestation = Attestation(
             offering_id=offering.id, user_id=user_id, statement=statement, ce_minutes_shown=ce_minutes_shown
@@ -206,7 +207,7 @@ def attest_attendance(
             with db.session.begin_nested():
                 db.session.add(attestation)
         except IntegrityError:  # a second tab got there first
-            existing = db.session.scalar(query.with_for_update())
+            existing = db.session.scalar(locked(query))
         else:
             record_event(
                 actor,

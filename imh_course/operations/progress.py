@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..database import locked
 from ..extensions import db
 from ..markup import render_learner_text
 from ..models.curriculum import Exercise, Reading
@@ -66,7 +67,7 @@ def save_response(
         ExerciseResponse.offering_id == offering.id,
         ExerciseResponse.exercise_key == exercise.key,
     )
-    response = db.session.scalar(query.with_for_update())
+    response = db.session.scalar(locked(query))
     now = utcnow()
     if response is None:
         response = ExerciseResponse(
@@ -82,7 +83,7 @@ def save_response(
             with db.session.begin_nested():
                 db.session.add(response)
         except IntegrityError:
-            response = db.session.scalar(query.with_for_update())
+            response = db.session.scalar(locked(query))
     response.body = body
     response.body_html = render_learner_text(body) if body.strip() else ""
     response.exercise_id = exercise.id

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..database import locked
 from ..extensions import db
 from ..models.curriculum import Quiz
 from ..models.offerings import Enrolment, Offering
@@ -71,9 +72,7 @@ def submit_attempt(
     user_id = actor.user.id
     # Serialise this learner's submissions (PostgreSQL row lock; SQLite already holds the write lock).
     db.session.scalar(
-        select(Enrolment.id)
-        .where(Enrolment.offering_id == offering.id, Enrolment.user_id == user_id)
-        .with_for_update()
+        locked(select(Enrolment.id).where(Enrolment.offering_id == offering.id, Enrolment.user_id == user_id))
     )
     previous = attempts_for(user_id, offering.id, quiz.key)
     for attempt in previous:
