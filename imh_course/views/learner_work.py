@@ -22,7 +22,7 @@ from . import bp
 from .learner_common import current_item, learner_actor, require_writable, studied_offering
 
 
-@bp.route("/learn/offerings/<int:offering_id>/readings/<key>/complete", methods=["POST"])
+@bp.route("/learn/offerings/<dbint:offering_id>/readings/<key>/complete", methods=["POST"])
 @require_permission(Permission.LEARN)
 def reading_complete(offering_id: int, key: str):
     """Mark a reading complete: one click, idempotent, records when."""
@@ -40,7 +40,7 @@ def reading_complete(offering_id: int, key: str):
     )
 
 
-@bp.route("/learn/offerings/<int:offering_id>/exercises/<key>", methods=["GET", "POST"])
+@bp.route("/learn/offerings/<dbint:offering_id>/exercises/<key>", methods=["GET", "POST"])
 @require_permission(Permission.LEARN)
 def exercise(offering_id: int, key: str):
     """Write, save as draft, submit and later edit a response; private unless shared."""
@@ -108,7 +108,7 @@ def _quiz_version(offering: Offering, key: str, version_id: str | None) -> Quiz:
     return current_item(Quiz, offering, key)
 
 
-@bp.route("/learn/offerings/<int:offering_id>/quizzes/<key>", methods=["GET", "POST"])
+@bp.route("/learn/offerings/<dbint:offering_id>/quizzes/<key>", methods=["GET", "POST"])
 @require_permission(Permission.LEARN)
 def quiz(offering_id: int, key: str):
     """Take a quiz; the attempt is graded once and tied to the version shown."""
@@ -159,7 +159,7 @@ def _as_list(value: object) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-@bp.route("/learn/attempts/<int:attempt_id>")
+@bp.route("/learn/attempts/<dbint:attempt_id>")
 @require_permission(Permission.LEARN)
 def attempt_result(attempt_id: int):
     """Score, pass/fail and per-question feedback of one of the learner's own attempts."""
