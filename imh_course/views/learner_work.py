@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..access import require_permission
+from ..converters import DB_INT_MAX
 from ..extensions import db
 from ..forms import ExerciseResponseForm, MarkCompleteForm, build_quiz_form
 from ..models.curriculum import CourseSession, Exercise, Quiz, Reading
@@ -97,7 +98,8 @@ def exercise(offering_id: int, key: str):
 
 def _quiz_version(offering: Offering, key: str, version_id: str | None) -> Quiz:
     """The version the learner's form was built from (any version of this key in the course)."""
-    if version_id and version_id.isdigit():
+    # A forged version past the INTEGER column range falls back to the current one, not a 500.
+    if version_id and version_id.isascii() and version_id.isdigit() and int(version_id) <= DB_INT_MAX:
         quiz = db.session.scalar(
             select(Quiz)
             .join(CourseSession, Quiz.session_id == CourseSession.id)

@@ -55,3 +55,15 @@ def test_out_of_range_ids_are_404_for_every_route_and_method(app: Flask, demo, c
                 if status != 404:
                     failures.append((method, url, status))
     assert failures == []
+
+
+@pytest.mark.parametrize("version", [str(2**31), str(10**20), "-1", "²"])
+def test_forged_quiz_version_is_not_a_500(app: Flask, demo, client, login, version) -> None:
+    from tests.integration.learner_helpers import quiz_for, quiz_form
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    login("lcsw@example.org")
+    quiz = quiz_for(1)
+    data = {**quiz_form(quiz, 1), "quiz_version": version}
+    response = client.post(f"/learn/offerings/{demo.offering_id}/quizzes/{quiz.key}", data=data)
+    assert response.status_code < 500
