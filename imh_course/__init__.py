@@ -74,6 +74,9 @@ class IMHCourse:
         with app.app_context():
             configure_engine(db.engine)
 
+        from . import converters
+
+        converters.register(app)
         prefix = app.config["IMH_URL_PREFIX"].rstrip("/")
         app.register_blueprint(create_blueprint(), url_prefix=prefix or None)
         errors.register(app)

@@ -54,7 +54,7 @@ from . import bp
 from .helpers import client_ip, get_or_404
 
 STAFF_ATTENDANCE = (Permission.TAKE_ATTENDANCE, Permission.CORRECT_RECORDS)
-PREFIX = "/staff/offerings/<int:offering_id>/meetings/<int:meeting_id>"
+PREFIX = "/staff/offerings/<dbint:offering_id>/meetings/<dbint:meeting_id>"
 
 
 # --- loading and roster --------------------------------------------------------------------------
@@ -347,7 +347,7 @@ def _typed_time(
     return local_datetime(meeting, offering.timezone, typed)
 
 
-@bp.route(PREFIX + "/attendance/learners/<int:learner_id>", methods=["POST"])
+@bp.route(PREFIX + "/attendance/learners/<dbint:learner_id>", methods=["POST"])
 @require_permission(*STAFF_ATTENDANCE)
 def attendance_mark(offering_id: int, meeting_id: int, learner_id: int):
     """Mark one learner; a change to a saved mark needs a reason."""

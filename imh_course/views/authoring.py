@@ -36,8 +36,8 @@ from ..roles import Permission, Role
 from . import bp
 from .helpers import client_ip, get_or_404
 
-BASE = "/staff/offerings/<int:offering_id>"
-SESSION = BASE + "/sessions/<int:number>"
+BASE = "/staff/offerings/<dbint:offering_id>"
+SESSION = BASE + "/sessions/<dbint:number>"
 
 
 def author_actor() -> Actor:

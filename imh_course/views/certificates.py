@@ -64,7 +64,7 @@ def _attachment(body: bytes | str, mimetype: str, filename: str) -> Response:
 
 
 # --- learner ------------------------------------------------------------------------------------
-@bp.route("/learn/offerings/<int:offering_id>/evaluation", methods=["GET", "POST"])
+@bp.route("/learn/offerings/<dbint:offering_id>/evaluation", methods=["GET", "POST"])
 @require_permission(Permission.LEARN)
 def evaluation(offering_id: int):
     """The end-of-course evaluation: three ratings and optional comments, stored without your name."""
@@ -118,7 +118,7 @@ def _learner_status_page(offering: Offering, enrolment: Enrolment, form: Attesta
     ), status
 
 
-@bp.route("/learn/offerings/<int:offering_id>/certificates")
+@bp.route("/learn/offerings/<dbint:offering_id>/certificates")
 @require_permission(Permission.LEARN)
 def learner_certificates(offering_id: int):
     """Evaluation, attestation and certificate: what is done, what is missing, and the downloads."""
@@ -126,7 +126,7 @@ def learner_certificates(offering_id: int):
     return _learner_status_page(offering, enrolment, None, 200)
 
 
-@bp.route("/learn/offerings/<int:offering_id>/attest", methods=["POST"])
+@bp.route("/learn/offerings/<dbint:offering_id>/attest", methods=["POST"])
 @require_permission(Permission.LEARN)
 def attest(offering_id: int):
     """Attest that the recorded attendance (the CE hours shown) is accurate."""
@@ -182,7 +182,7 @@ def _my_training_log(offering_id: int):  # noqa: ANN202
     return offering, log
 
 
-@bp.route("/learn/offerings/<int:offering_id>/training-log.csv")
+@bp.route("/learn/offerings/<dbint:offering_id>/training-log.csv")
 @require_permission(Permission.LEARN)
 def training_log_csv_download(offering_id: int):
     """The endorsement training log as CSV: attended meetings, then independent study (not CE)."""
@@ -191,7 +191,7 @@ def training_log_csv_download(offering_id: int):
     return _attachment(training_log_csv(log).encode("utf-8"), "text/csv", filename)
 
 
-@bp.route("/learn/offerings/<int:offering_id>/training-log.pdf")
+@bp.route("/learn/offerings/<dbint:offering_id>/training-log.pdf")
 @require_permission(Permission.LEARN)
 def training_log_pdf_download(offering_id: int):
     """The endorsement training log as PDF, with separate face-to-face and independent totals."""
@@ -244,7 +244,7 @@ def _offering_certificates(offering_id: int) -> dict[int, list[Certificate]]:
     return found
 
 
-@bp.route("/staff/offerings/<int:offering_id>/certificates")
+@bp.route("/staff/offerings/<dbint:offering_id>/certificates")
 @require_permission(Permission.ISSUE_CERTIFICATES)
 def staff_certificates(offering_id: int):
     """Every enrolled learner's eligibility, what is missing, and issue / reissue / revoke.
@@ -280,7 +280,7 @@ def _learner_in(offering: Offering, learner_id: int) -> User:
     return enrolment.user
 
 
-@bp.route("/staff/offerings/<int:offering_id>/certificates/<int:learner_id>/issue", methods=["POST"])
+@bp.route("/staff/offerings/<dbint:offering_id>/certificates/<dbint:learner_id>/issue", methods=["POST"])
 @require_permission(Permission.ISSUE_CERTIFICATES)
 def issue(offering_id: int, learner_id: int):
     """Issue one learner's certificate (again returns the existing valid one, never a second)."""
@@ -312,7 +312,7 @@ def _offering_certificate(offering: Offering, public_id: str) -> Certificate:
     return certificate
 
 
-@bp.route("/staff/offerings/<int:offering_id>/certificates/<public_id>/reissue", methods=["POST"])
+@bp.route("/staff/offerings/<dbint:offering_id>/certificates/<public_id>/reissue", methods=["POST"])
 @require_permission(Permission.ISSUE_CERTIFICATES)
 def reissue(offering_id: int, public_id: str):
     """Reissue from fresh facts as a new version; the old version becomes superseded."""
@@ -336,7 +336,7 @@ def reissue(offering_id: int, public_id: str):
     return _back(offering.id, learner_id)
 
 
-@bp.route("/staff/offerings/<int:offering_id>/certificates/<public_id>/revoke", methods=["POST"])
+@bp.route("/staff/offerings/<dbint:offering_id>/certificates/<public_id>/revoke", methods=["POST"])
 @require_permission(Permission.ISSUE_CERTIFICATES)
 def revoke(offering_id: int, public_id: str):
     """Revoke the valid certificate, with a reason; its verification page then says revoked."""
@@ -368,7 +368,7 @@ def staff_download_certificate(public_id: str):
     return _attachment(certificate.pdf, "application/pdf", _pdf_filename(certificate))
 
 
-@bp.route("/staff/offerings/<int:offering_id>/evaluations")
+@bp.route("/staff/offerings/<dbint:offering_id>/evaluations")
 @require_permission(Permission.MANAGE_OFFERINGS)
 def evaluation_summary_page(offering_id: int):
     """Anonymous summary: counts, averages and comments, from MIN_RESPONSES answers on."""

@@ -152,7 +152,7 @@ def _clock(value: datetime | None, tz_name: str) -> str:
     return value.astimezone(ZoneInfo(tz_name)).strftime("%-I:%M %p")
 
 
-@bp.route("/learn/offerings/<int:offering_id>/check-in", methods=["GET", "POST"])
+@bp.route("/learn/offerings/<dbint:offering_id>/check-in", methods=["GET", "POST"])
 @limiter.limit("12 per minute", key_func=_checkin_rate_key, methods=["POST"])
 @require_permission(Permission.LEARN)
 def learner_checkin(offering_id: int):

@@ -169,7 +169,7 @@ def _learner_row(offering: Offering, learner_id: int) -> tuple[Any, LearnerRow]:
     return found
 
 
-@bp.route(OFFERING + "/learners/<int:learner_id>")
+@bp.route(OFFERING + "/learners/<dbint:learner_id>")
 @require_permission(Permission.AUDIT_COMPLETION)
 def learner_drilldown(offering_id: int, learner_id: int):
     """One learner's full transcript and the evidence behind each attendance record."""

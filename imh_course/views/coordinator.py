@@ -60,7 +60,7 @@ from ..rules.licenses import Board
 from . import bp
 from .helpers import client_ip, get_or_404
 
-OFFERING = "/staff/offerings/<int:offering_id>"
+OFFERING = "/staff/offerings/<dbint:offering_id>"
 
 
 def coordinator_actor() -> Actor:
@@ -197,7 +197,7 @@ def meetings_schedule(offering_id: int):
     ), status
 
 
-@bp.route(OFFERING + "/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@bp.route(OFFERING + "/meetings/<dbint:meeting_id>/edit", methods=["GET", "POST"])
 @require_permission(Permission.MANAGE_OFFERINGS)
 def meeting_edit(offering_id: int, meeting_id: int):
     """Move or re-time one meeting, or change its CE eligibility (audited; reason once attended)."""
@@ -330,7 +330,7 @@ def roster_import(offering_id: int):
     ), status
 
 
-@bp.route(OFFERING + "/enrolments/<int:learner_id>/funding", methods=["POST"])
+@bp.route(OFFERING + "/enrolments/<dbint:learner_id>/funding", methods=["POST"])
 @require_permission(Permission.ENROL_LEARNERS)
 def enrolment_funding(offering_id: int, learner_id: int):
     offering = get_or_404(Offering, offering_id)
@@ -344,7 +344,7 @@ def enrolment_funding(offering_id: int, learner_id: int):
     return redirect(url_for("imh.enrolments", offering_id=offering.id) + f"#learner-{learner_id}")
 
 
-@bp.route(OFFERING + "/enrolments/<int:learner_id>/status", methods=["GET", "POST"])
+@bp.route(OFFERING + "/enrolments/<dbint:learner_id>/status", methods=["GET", "POST"])
 @require_permission(Permission.ENROL_LEARNERS)
 def enrolment_status(offering_id: int, learner_id: int):
     """Withdraw an active enrolment, or reinstate a withdrawn one; a reason is required (audited)."""
@@ -373,7 +373,7 @@ def enrolment_status(offering_id: int, learner_id: int):
     ), status
 
 
-@bp.route(OFFERING + "/enrolments/<int:learner_id>/invite", methods=["POST"])
+@bp.route(OFFERING + "/enrolments/<dbint:learner_id>/invite", methods=["POST"])
 @require_permission(Permission.ENROL_LEARNERS)
 def enrolment_invite(offering_id: int, learner_id: int):
     """A fresh invitation link for a learner who has not set a password yet (shown once)."""

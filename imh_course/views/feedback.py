@@ -30,7 +30,7 @@ def _offering(offering_id: int) -> Offering:
     return offering
 
 
-@bp.route("/staff/offerings/<int:offering_id>/responses")
+@bp.route("/staff/offerings/<dbint:offering_id>/responses")
 @require_permission(Permission.REVIEW_SHARED_RESPONSES)
 def shared_responses_list(offering_id: int):
     """Submitted exercise responses that learners of this offering shared with their instructors."""
@@ -40,7 +40,7 @@ def shared_responses_list(offering_id: int):
     )
 
 
-@bp.route("/staff/offerings/<int:offering_id>/responses/<int:response_id>", methods=["GET", "POST"])
+@bp.route("/staff/offerings/<dbint:offering_id>/responses/<dbint:response_id>", methods=["GET", "POST"])
 @require_permission(Permission.REVIEW_SHARED_RESPONSES)
 def shared_response_page(offering_id: int, response_id: int):
     """One shared response, the feedback so far, and a form to add feedback the learner will see."""

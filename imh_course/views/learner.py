@@ -37,7 +37,7 @@ def learner_home():
     return render_template("imh_course/learner/home.html", enrolments=enrolments)
 
 
-@bp.route("/learn/offerings/<int:offering_id>")
+@bp.route("/learn/offerings/<dbint:offering_id>")
 @require_permission(Permission.LEARN)
 def offering_dashboard(offering_id: int):
     """The 11 sessions with their status, both ledgers as separate progress bars, what is due next."""
@@ -69,7 +69,7 @@ def live_checkin(ledger: LearnerLedger, now: datetime) -> SessionLedger | None:
     return max(live, key=lambda row: row.meeting.checkin_opened_dt, default=None)
 
 
-@bp.route("/learn/offerings/<int:offering_id>/sessions/<int:number>")
+@bp.route("/learn/offerings/<dbint:offering_id>/sessions/<dbint:number>")
 @require_permission(Permission.LEARN)
 def session_page(offering_id: int, number: int):
     """Objectives, readings (with one-click completion), exercises and the quiz of one session."""
@@ -91,7 +91,7 @@ def session_page(offering_id: int, number: int):
     )
 
 
-@bp.route("/learn/offerings/<int:offering_id>/transcript")
+@bp.route("/learn/offerings/<dbint:offering_id>/transcript")
 @require_permission(Permission.LEARN)
 def transcript(offering_id: int):
     """Both ledgers session by session with totals; printable."""
@@ -104,7 +104,7 @@ def transcript(offering_id: int):
     )
 
 
-@bp.route("/learn/offerings/<int:offering_id>/calendar.ics")
+@bp.route("/learn/offerings/<dbint:offering_id>/calendar.ics")
 @require_permission(Permission.LEARN)
 def calendar(offering_id: int):
     """The offering's meetings as an .ics file (UTC times, the offering's zone named)."""

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..access import require_permission
+from ..converters import DB_INT_MAX
 from ..extensions import db
 from ..forms import ExerciseResponseForm, MarkCompleteForm, build_quiz_form
 from ..models.curriculum import CourseSession, Exercise, Quiz, Reading
@@ -22,7 +23,7 @@ from . import bp
 from .learner_common import current_item, learner_actor, require_writable, studied_offering
 
 
-@bp.route("/learn/offerings/<int:offering_id>/readings/<key>/complete", methods=["POST"])
+@bp.route("/learn/offerings/<dbint:offering_id>/readings/<key>/complete", methods=["POST"])
 @require_permission(Permission.LEARN)
 def reading_complete(offering_id: int, key: str):
     """Mark a reading complete: one click, idempotent, records when."""
@@ -40,7 +41,7 @@ def reading_complete(offering_id: int, key: str):
     )
 
 
-@bp.route("/learn/offerings/<int:offering_id>/exercises/<key>", methods=["GET", "POST"])
+@bp.route("/learn/offerings/<dbint:offering_id>/exercises/<key>", methods=["GET", "POST"])
 @require_permission(Permission.LEARN)
 def exercise(offering_id: int, key: str):
     """Write, save as draft, submit and later edit a response; private unless shared."""
@@ -97,7 +98,8 @@ def exercise(offering_id: int, key: str):
 
 def _quiz_version(offering: Offering, key: str, version_id: str | None) -> Quiz:
     """The version the learner's form was built from (any version of this key in the course)."""
-    if version_id and version_id.isdigit():
+    # A forged version past the INTEGER column range falls back to the current one, not a 500.
+    if version_id and version_id.isascii() and version_id.isdigit() and int(version_id) <= DB_INT_MAX:
         quiz = db.session.scalar(
             select(Quiz)
             .join(CourseSession, Quiz.session_id == CourseSession.id)
@@ -108,7 +110,7 @@ def _quiz_version(offering: Offering, key: str, version_id: str | None) -> Quiz:
     return current_item(Quiz, offering, key)
 
 
-@bp.route("/learn/offerings/<int:offering_id>/quizzes/<key>", methods=["GET", "POST"])
+@bp.route("/learn/offerings/<dbint:offering_id>/quizzes/<key>", methods=["GET", "POST"])
 @require_permission(Permission.LEARN)
 def quiz(offering_id: int, key: str):
     """Take a quiz; the attempt is graded once and tied to the version shown."""
@@ -159,7 +161,7 @@ def _as_list(value: object) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-@bp.route("/learn/attempts/<int:attempt_id>")
+@bp.route("/learn/attempts/<dbint:attempt_id>")
 @require_permission(Permission.LEARN)
 def attempt_result(attempt_id: int):
     """Score, pass/fail and per-question feedback of one of the learner's own attempts."""

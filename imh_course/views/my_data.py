@@ -56,7 +56,7 @@ def _enrolled(offering: Offering, learner_id: int) -> User:
     return db.session.get(User, learner_id)
 
 
-@bp.route(OFFERING + "/learners/<int:learner_id>/data.json")
+@bp.route(OFFERING + "/learners/<dbint:learner_id>/data.json")
 @require_permission(Permission.EXPORT_REPORTS)
 def learner_data_export(offering_id: int, learner_id: int):
     """A learner's data for a subject-access request, without the text of their private responses."""
@@ -71,7 +71,7 @@ def learner_data_export(offering_id: int, learner_id: int):
     )
 
 
-@bp.route(OFFERING + "/learners/<int:learner_id>/erase", methods=["GET", "POST"])
+@bp.route(OFFERING + "/learners/<dbint:learner_id>/erase", methods=["GET", "POST"])
 @require_permission(Permission.CORRECT_RECORDS)
 def learner_erase(offering_id: int, learner_id: int):
     """Pseudonymise a learner's profile on their request (reason required; records are kept)."""

@@ -32,7 +32,7 @@ def staff_home():
     return render_template("imh_course/staff/home.html", offerings=offerings)
 
 
-@bp.route("/staff/offerings/<int:offering_id>")
+@bp.route("/staff/offerings/<dbint:offering_id>")
 @require_permission(*STAFF)
 def staff_offering(offering_id: int):
     """Schedule and roster of one offering."""
