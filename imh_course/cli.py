@@ -322,7 +322,7 @@ def certificates_issue(offering_id: int, coordinator_email: str, base_url: str |
     from .models.offerings import Offering
     from .operations.accounts import find_user
     from .operations.audit import Actor
-    from .operations.bulk_certificates import due_rows, issue_due
+    from .operations.bulk_certificates import active_rows, issue_due, summary
     from .roles import Permission
 
     base = (base_url or current_app.config.get("IMH_BASE_URL") or "").rstrip("/")
@@ -343,7 +343,7 @@ def certificates_issue(offering_id: int, coordinator_email: str, base_url: str |
             )
         actor = Actor(user=coordinator, role=Role.COORDINATOR.value)
         with site:
-            rows = due_rows(offering)
+            rows = active_rows(offering)
             with click.progressbar(length=len(rows), label="Issuing certificates", file=sys.stderr) as bar:
                 result = issue_due(actor, offering, rows=rows, progress=lambda _row: bar.update(1))
         label = offering.label
@@ -351,10 +351,7 @@ def certificates_issue(offering_id: int, coordinator_email: str, base_url: str |
     except Exception:
         db.session.rollback()
         raise
-    click.echo(
-        f"{label}: {len(result.issued)} issued, {result.already} already issued, "
-        f"{len(result.not_eligible)} not eligible, {len(result.failed)} failed (of {result.due} due)."
-    )
+    click.echo(f"{label}: {summary(result)}.")
     for name, reasons in result.not_eligible:
         click.echo(f"  not eligible: {name}: {'; '.join(reasons)}", err=True)
     for name, message in result.failed:

@@ -33,6 +33,9 @@ ZIP_MEMORY_LIMIT = 16 * 1024 * 1024  # beyond this the ZIP spills to a temporary
 
 @dataclass
 class BulkResult:
+    """What one bulk run examined and did: every active enrolment is counted in exactly one bucket."""
+
+    enrolled: int = 0  # active enrolments examined
     due: int = 0
     issued: list[tuple[str, str]] = field(default_factory=list)  # (name, certificate id)
     already: int = 0
@@ -48,6 +51,11 @@ def due_rows(offering: Offering) -> list[LearnerRow]:
     return [row for row in load_matrix(offering).rows if row.due]
 
 
+def active_rows(offering: Offering) -> list[LearnerRow]:
+    """Every active enrolment of the offering: what a bulk run examines and counts."""
+    return [row for row in load_matrix(offering).rows if row.active]
+
+
 def issue_due(
     actor: Actor,
     offering: Offering,
@@ -55,25 +63,47 @@ def issue_due(
     rows: list[LearnerRow] | None = None,
     progress: Callable[[LearnerRow], None] | None = None,
 ) -> BulkResult:
-    """Issue every due certificate; one learner's refusal never stops the others. Flushes only."""
-    rows = due_rows(offering) if rows is None else rows
-    result = BulkResult(due=len(rows))
+    """Issue every due certificate among ``rows`` (default: every active enrolment) and count the
+    rest, so a summary says what was examined (already issued, not eligible), not only what was due.
+    One learner's refusal never stops the others. Flushes only."""
+    rows = active_rows(offering) if rows is None else [row for row in rows if row.active]
+    result = BulkResult(enrolled=len(rows), due=sum(1 for row in rows if row.due))
     for row in rows:
-        learner = db.session.get(User, row.user_id)
-        try:
-            outcome = issue_certificate(actor, offering, learner)
-        except NotEligible as exc:
-            result.not_eligible.append((row.learner.name, exc.reasons))
-        except CertificateError as exc:
-            result.failed.append((row.learner.name, str(exc)))
-        else:
-            if outcome.created:
-                result.issued.append((row.learner.name, outcome.certificate.public_id))
-            else:
-                result.already += 1
+        _examine(actor, offering, row, result)
         if progress is not None:
             progress(row)
     return result
+
+
+def _examine(actor: Actor, offering: Offering, row: LearnerRow, result: BulkResult) -> None:
+    """Count one active enrolment in exactly one bucket, issuing its certificate if it is due."""
+    if row.valid_certificate is not None:
+        result.already += 1
+        return
+    if not row.eligibility.eligible:
+        result.not_eligible.append((row.learner.name, row.eligibility.reasons))
+        return
+    learner = db.session.get(User, row.user_id)
+    try:
+        outcome = issue_certificate(actor, offering, learner)
+    except NotEligible as exc:
+        result.not_eligible.append((row.learner.name, exc.reasons))
+    except CertificateError as exc:
+        result.failed.append((row.learner.name, str(exc)))
+    else:
+        if outcome.created:
+            result.issued.append((row.learner.name, outcome.certificate.public_id))
+        else:
+            result.already += 1
+
+
+def summary(result: BulkResult) -> str:
+    """One line that accounts for every active enrolment examined."""
+    return (
+        f"{len(result.issued)} issued, {result.already} already issued, "
+        f"{len(result.not_eligible)} not eligible, {len(result.failed)} failed, "
+        f"of {result.enrolled} enrolled"
+    )
 
 
 def _slug(name: str) -> str:

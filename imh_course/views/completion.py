@@ -235,7 +235,7 @@ def bulk_issue(offering_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        result = issue_due(coordinator_actor(), offering, rows=due)
+        result = issue_due(coordinator_actor(), offering, rows=rows)
         db.session.commit()
         return render_template("imh_course/coordinator/bulk_result.html", offering=offering, result=result)
     active = [r for r in rows if r.active]

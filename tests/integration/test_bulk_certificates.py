@@ -43,8 +43,9 @@ def test_bulk_issue_in_the_browser_shows_progress_and_counts(client, cohort, log
     result = client.post(url)
     html = result.get_data(as_text=True)
     assert result.status_code == 200
-    assert re.search(r'<progress id="bulk-progress" class="bulk" value="4" max="4">', html)
-    assert "4 issued" in html and "0 failed" in html
+    assert re.search(r'<progress id="bulk-progress" class="bulk" value="5" max="5">', html)
+    assert "4 issued" in html and "0 failed" in html and "1 not eligible" in html
+    assert "Processed 5 of 5 enrolled" in html
     assert len(valid_certificates()) == 4
     assert (
         db.session.scalar(
@@ -53,7 +54,10 @@ def test_bulk_issue_in_the_browser_shows_progress_and_counts(client, cohort, log
         == 4
     )
     again = client.post(url).get_data(as_text=True)
-    assert "0 issued" in again and len(valid_certificates()) == 4
+    # a repeat counts what it examined: the four it issued before and the nurse still not eligible
+    assert "0 issued" in again and "4 already issued" in again and "1 not eligible" in again
+    assert "Processed 5 of 5 enrolled" in again
+    assert len(valid_certificates()) == 4
     assert "No certificate is due right now." in client.get(url).get_data(as_text=True)
 
 
@@ -63,12 +67,13 @@ def test_cli_issues_with_a_progress_bar_and_is_safe_to_repeat(runner, cohort):
     args += ["--coordinator", "coordinator@example.org", "--base-url", "https://imh.example.org"]
     first = runner.invoke(args=args)
     assert first.exit_code == 0, first.output
-    assert "4 issued, 0 already issued, 0 not eligible, 0 failed (of 4 due)" in first.output
+    # every active enrolment is counted: four issued, the nurse not eligible (the withdrawn one is not)
+    assert "4 issued, 0 already issued, 1 not eligible, 0 failed, of 5 enrolled" in first.output
     assert "Issuing certificates" in first.output  # click.progressbar's label (stderr is mixed in)
     urls = {c.facts["verification_url"] for c in valid_certificates()}
     assert all(u.startswith("https://imh.example.org/verify/") for u in urls)
     second = runner.invoke(args=args)
-    assert "0 issued" in second.output and "(of 0 due)" in second.output
+    assert "0 issued, 4 already issued, 1 not eligible, 0 failed, of 5 enrolled" in second.output
     assert len(valid_certificates()) == 4
 
 
