@@ -69,6 +69,23 @@ def _safe_row(row: Sequence[object]) -> list[Cell]:
     return [safe_cell(value) for value in row]
 
 
+_LINE_TRIGGER = re.compile(r"(\r\n|\n|\r)(?=[=+\-@\t\r\uff1d\uff0b\uff0d\uff20])")
+
+
+def _csv_cell(value: object) -> Cell:
+    """Like :func:`safe_cell`, and also neutralise every line of a multi-line cell.
+
+    LibreOffice opened with ``;`` as separator evaluates a formula after a line break inside a
+    quoted cell, so each line that starts with a trigger (or a fullwidth ＝＋－＠) gets a ``'``.
+    """
+    cell = safe_cell(value)
+    if isinstance(cell, str):
+        if cell.startswith(("\uff1d", "\uff0b", "\uff0d", "\uff20")):
+            cell = "'" + cell
+        cell = _LINE_TRIGGER.sub(r"\1'", cell)
+    return cell
+
+
 def csv_stream(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
     """Yield a UTF-8 BOM, then the header line, then one CSV line (``\\r\\n``) per row, lazily.
 
@@ -76,12 +93,12 @@ def csv_stream(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Itera
     ``rows`` only as lines are requested, so a database cursor can be streamed straight out.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
 
     def line(values: Sequence[object]) -> str:
         buffer.seek(0)
         buffer.truncate(0)
-        writer.writerow(_safe_row(values))
+        writer.writerow([_csv_cell(value) for value in values])
         return buffer.getvalue()
 
     yield UTF8_BOM

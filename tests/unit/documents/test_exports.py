@@ -79,8 +79,8 @@ def test_csv_starts_with_bom_then_header_line():
     """The first chunk is the UTF-8 BOM alone, the second the header line ending in CRLF."""
     stream = csv_stream(["Name", "Hours"], [["Zoë", 1]])
     assert next(stream) == UTF8_BOM
-    assert next(stream) == "Name,Hours\r\n"
-    assert next(stream) == "Zoë,1\r\n"
+    assert next(stream) == '"Name","Hours"\r\n'
+    assert next(stream) == '"Zoë","1"\r\n'
     with pytest.raises(StopIteration):
         next(stream)
 
@@ -89,7 +89,10 @@ def test_csv_neutralises_every_cell_including_header():
     """Formula-looking cells (header too) come back from a CSV reader with the ' prefix."""
     rows = read_csv("".join(csv_stream(["=H1", "ok"], [[value, "x"] for value in DANGEROUS])))
     assert rows[0] == ["'=H1", "ok"]
-    assert [row[0] for row in rows[1:]] == ["'" + value for value in DANGEROUS]
+    # every line of a multi-line cell is neutralised too (issue 14 item 7): "\r=cmd" -> "'\r'=cmd"
+    assert [row[0] for row in rows[1:]] == [
+        "'" + re.sub(r"(\r\n|\n|\r)(?=[=+\-@\t\r])", r"\1'", value) for value in DANGEROUS
+    ]
 
 
 def test_csv_quotes_commas_quotes_and_newlines():
@@ -117,7 +120,13 @@ def test_csv_stream_is_lazy():
 
     stream = csv_stream(["col"], rows())
     assert pulled == []
-    assert [next(stream) for _ in range(5)] == [UTF8_BOM, "col\r\n", "row 0\r\n", "row 1\r\n", "row 2\r\n"]
+    assert [next(stream) for _ in range(5)] == [
+        UTF8_BOM,
+        '"col"\r\n',
+        '"row 0"\r\n',
+        '"row 1"\r\n',
+        '"row 2"\r\n',
+    ]
     assert pulled == [0, 1, 2]
     with pytest.raises(RuntimeError, match="cursor lost"):
         next(stream)
@@ -203,3 +212,14 @@ def test_documents_package_is_pure():
                 imported.add(node.module.split(".")[0])
     assert imported, "no imports found: wrong directory?"
     assert not imported & {"flask", "flask_sqlalchemy", "sqlalchemy", "werkzeug"}
+
+
+def test_csv_quotes_every_field_and_neutralises_every_line() -> None:
+    """Issue 14 item 7: a formula after a line break, or in an unquoted field, ran in LibreOffice."""
+    from imh_course.documents.exports import csv_stream
+
+    text = "".join(csv_stream(["name", "n"], [["a\n=1+1", 3], ["\uff1d1+1", "ok"]]))
+    lines = text.lstrip("\ufeff").split("\r\n")
+    assert lines[0] == '"name","n"'
+    assert lines[1] == '"a\n\'=1+1","3"'
+    assert lines[2] == '"\'\uff1d1+1","ok"'
