@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := app:create_app
+# `make run HOST=0.0.0.0 PORT=8080` serves elsewhere; loopback and 5000 unless told.
+HOST ?= 127.0.0.1
+PORT ?= 5000
 
 .PHONY: run test lint venv db demo serve bench clean
 
@@ -22,7 +25,7 @@ demo: db
 	$(BIN)/flask imh demo
 
 run: demo
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # Production-style: gunicorn, several workers, PostgreSQL + Redis (needs IMH_SECRET_KEY; see README).
 serve: $(STAMP)

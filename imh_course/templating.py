@@ -15,12 +15,16 @@ from .roles import Permission
 def local_time(
     value: datetime | None, tz_name: str | None = None, fmt: str = "%a %b %-d, %Y · %-I:%M %p"
 ) -> str:
-    """A UTC datetime shown in the offering's (or the site's) time zone, with the zone's abbreviation."""
+    """A UTC datetime in the offering's (or the site's) zone; its abbreviation only when a time is shown.
+
+    A date is a date: "Aug 4, 2026", not "Aug 4, 2026 EDT" (issue 13).
+    """
     if value is None:
         return ""
     zone = ZoneInfo(tz_name or current_app.config["IMH_TIMEZONE"])
     local = value.astimezone(zone)
-    return f"{local.strftime(fmt)} {local.tzname()}"
+    shows_time = any(code in fmt for code in ("%H", "%I", "%-I", "%M", "%-H", "%p"))
+    return f"{local.strftime(fmt)} {local.tzname()}" if shows_time else local.strftime(fmt)
 
 
 def register(app: Flask) -> None:
