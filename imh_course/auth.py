@@ -7,10 +7,11 @@ every copy of the old cookie worthless, which Flask's signed client-side session
 from __future__ import annotations
 
 import contextlib
+from hashlib import sha512
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, g
+from flask import current_app, g, request
 from flask_login import LoginManager
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -63,7 +64,22 @@ def configure_login(manager: LoginManager) -> None:
     manager.login_message = "Please sign in to continue."
     manager.login_message_category = "info"
     manager.session_protection = "strong"
+    manager._session_identifier_generator = session_identifier  # noqa: SLF001 - Flask-Login's hook
     manager.user_loader(load_user)
+
+
+def session_identifier() -> str:
+    """What "strong" session protection compares on each request: the user agent, and the client
+    address only when ``IMH_SESSION_BIND_ADDRESS`` is on.
+
+    Flask-Login binds to the address by default, which signs a learner out when their phone moves
+    from Wi-Fi to mobile data in the middle of a quiz; the rotating session token and the
+    user-agent check remain whatever this setting says.
+    """
+    parts = [request.headers.get("User-Agent", "")]
+    if current_app.config.get("IMH_SESSION_BIND_ADDRESS"):
+        parts.append(request.remote_addr or "")
+    return sha512("|".join(parts).encode("utf-8", "replace")).hexdigest()
 
 
 def load_user(cookie_id: str):  # noqa: ANN201 - Flask-Login callback

@@ -28,6 +28,9 @@ DEFAULTS: dict[str, Any] = {
     # Sessions: signed out after this many minutes without a request (0 = never); the absolute
     # lifetime is PERMANENT_SESSION_LIFETIME (12 hours)
     "IMH_IDLE_TIMEOUT_MINUTES": 30,
+    # Sign out when the client address changes (off: phones move between Wi-Fi and mobile data;
+    # the user-agent check and the rotating session token stay on; see docs/SECURITY.md)
+    "IMH_SESSION_BIND_ADDRESS": False,
     # The site's public address, used for links printed by CLI commands (e.g. https://imh.example.org)
     "IMH_BASE_URL": "",
 }
