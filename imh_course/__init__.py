@@ -40,7 +40,7 @@ class IMHCourse:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        from . import auth, cli, errors, security, sessions, templating
+        from . import auth, cli, errors, input_guard, security, sessions, templating
         from .extensions import csrf, db, limiter, login_manager, migrate
         from .roles import unassigned_permissions
         from .views import create_blueprint
@@ -83,6 +83,7 @@ class IMHCourse:
         # After errors: wraps its CSRF page with logging; the sign-in throttle goes first of all
         # before_request hooks (ahead of CSRF), the session limits after the user is known.
         security.register(app)
+        input_guard.register(app)
         sessions.register(app)
         templating.register(app)
         from .bench.cli import bench

@@ -48,7 +48,9 @@ def register(app: Flask) -> None:
     def _http(error: HTTPException):  # noqa: ANN202
         if error.code is None or error.code < 400:
             return error
-        response = _render(error.code)
+        # An abort(…, description=…) written for the reader replaces the generic text.
+        custom = error.description if error.description != type(error).description else None
+        response = _render(error.code, detail=custom)
         if error.code == 405 and getattr(error, "valid_methods", None):
             return response[0], 405, {"Allow": ", ".join(error.valid_methods)}
         return response

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ..models.offerings import Funding
 from ..rules.licenses import LICENSE_TYPES, validate_license_number
+from ..rules.text import control_character_in
 
 COLUMNS = ("name", "email", "discipline", "license type", "license number", "funding")
 REQUIRED = ("name", "email")
@@ -185,6 +186,16 @@ def parse_roster(raw: bytes) -> tuple[list[RosterLine], list[RowProblem]]:
                 )
                 continue
             values = {n: c.strip() for n, c in zip(names, cells, strict=True)}
+            controls = [n for n, c in values.items() if control_character_in(c, multiline=True)]
+            if controls:
+                problems.append(
+                    RowProblem(
+                        line,
+                        f"{', '.join(controls)} contains a control character (such as a NUL byte); "
+                        "remove it and upload again.",
+                    )
+                )
+                continue
             data, row_problems = _line_data(values, line)
             problems += row_problems
             email = values["email"].lower()
