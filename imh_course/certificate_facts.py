@@ -2,7 +2,8 @@
 
 Both are built from the learner's ledger (``ledgers.learner_ledger``, i.e. ``rules.credit``), so the
 hours on a certificate, in the training log and on screen come from the same functions and cannot
-disagree. Which certificate a learner gets is decided by ``rules.licenses.approval_for``.
+disagree. Which certificate a learner gets is decided by ``rules.ce_standing.ce_standing``, the
+same decision that labels the face-to-face hours on every page.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from .extensions import db
 from .ledgers import LearnerLedger
 from .models.accounts import User
 from .models.offerings import FORMAT_LABELS, InstructorAssignment, Offering
+from .rules.ce_standing import CeStanding, ce_standing
 from .rules.completion import CertificateKind
 from .rules.credit import CreditPolicy, format_hours, minutes_to_hours
-from .rules.licenses import BOARD_LABELS, Approval, approval_for
+from .rules.licenses import BOARD_LABELS, Approval
 
 #: Face-to-face and independent hours are plain clock hours, whatever the CE minutes-per-hour.
 CLOCK = CreditPolicy(minutes_per_hour=60)
@@ -52,11 +54,16 @@ def instructor_names(offering_id: int) -> list[str]:
     )
 
 
+def learner_ce_standing(learner: User, offering: Offering) -> CeStanding:
+    """Whether ``learner``'s face-to-face hours in ``offering`` are CE, from the licence on file."""
+    profile = learner.profile
+    return ce_standing(profile.license_type if profile else None, offering_approvals(offering))
+
+
 def certificate_kind(learner: User, offering: Offering) -> tuple[CertificateKind, Approval | None]:
     """A CE certificate when one of the offering's approvals covers the licence, else completion."""
-    profile = learner.profile
-    approval = approval_for(profile.license_type if profile else None, offering_approvals(offering))
-    return (CertificateKind.CE, approval) if approval else (CertificateKind.COMPLETION, None)
+    standing = learner_ce_standing(learner, offering)
+    return standing.kind, standing.approval
 
 
 def certificate_name(learner: User) -> str:
