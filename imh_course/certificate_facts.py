@@ -119,12 +119,24 @@ def build_certificate_facts(
     )
 
 
+def training_log_ce_note(standing: CeStanding, ledger: LearnerLedger) -> str:
+    """What the log's face-to-face hours are for this learner, from the same decision as elsewhere."""
+    if standing.certifiable:
+        hours = ledger.face_to_face(standing).hours_text
+        return (
+            f"CE: {hours} CE contact hours credited for your license ({standing.license_type}); "
+            "your CE certificate states the CE hours."
+        )
+    return f"{standing.label}. {standing.reason}"
+
+
 def build_training_log(
     offering: Offering, learner: User, ledger: LearnerLedger, *, provider_name: str, generated_on: date
 ) -> TrainingLog:
     """One entry per attended meeting, then one independent-study entry per session with done work.
 
     Trainers are the offering's instructors; every entry names the session's competency domains.
+    The log closes with what the face-to-face hours are for this learner (CE or not).
     """
     course = offering.course.title
     trainers = tuple(sorted(instructor_names(offering.id), key=str.casefold))
@@ -160,4 +172,5 @@ def build_training_log(
         offering_label=offering.label,
         generated_on=generated_on,
         entries=(*face_to_face, *independent),
+        ce_note=training_log_ce_note(learner_ce_standing(learner, offering), ledger),
     )

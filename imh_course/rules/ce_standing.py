@@ -50,6 +50,19 @@ class CeStanding:
     short_label: str
     reason: str
     hint: str
+    #: what the offering's approvals cover ("LCSW, LMSW (NYS State Board for Social Work)"), or ""
+    covered: str = ""
+
+    @property
+    def staff_reason(self) -> str:
+        """The reason, written for a coordinator (the learner's ``reason`` says "your")."""
+        held = f"License on file: {self.license_type}." if self.license_type else "No license on file."
+        offered = (
+            f"This offering's approvals cover {self.covered}."
+            if self.covered
+            else "This offering holds no CE board approval."
+        )
+        return f"{held} {offered}"
 
     @property
     def kind(self) -> CertificateKind:
@@ -93,6 +106,7 @@ def ce_standing(license_type: str | None, approvals: Iterable[Approval]) -> CeSt
             reason=f"Your license ({held}) is covered by this offering's approval from the "
             f"{BOARD_LABELS[approval.board]}.",
             hint="",
+            covered=covered,
         )
     offered = (
         f"This offering's approvals cover {covered}."
@@ -113,6 +127,7 @@ def ce_standing(license_type: str | None, approvals: Iterable[Approval]) -> CeSt
         short_label=NOT_CE_SHORT_LABEL,
         reason=reason,
         hint=PROFILE_HINT,
+        covered=covered,
     )
 
 

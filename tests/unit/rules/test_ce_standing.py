@@ -55,6 +55,9 @@ def test_an_lcat_in_a_social_work_offering_is_told_what_the_approvals_cover():
         "(NYS State Board for Social Work)."
     )
     assert standing.minutes_label == "Minutes credited (not CE)"
+    assert standing.staff_reason == (
+        "License on file: LCAT. This offering's approvals cover LCSW, LMSW (NYS State Board for Social Work)."
+    )
 
 
 def test_a_nurse_in_an_offering_with_both_approvals_sees_both_boards():
@@ -72,6 +75,7 @@ def test_no_licence_on_file_says_so(license_type):
     assert standing.license_type is None
     assert standing.label == "Face-to-face clock hours — not CE (no license on file)"
     assert standing.reason.startswith("No license is on file for you. This offering's approvals cover LCSW")
+    assert standing.staff_reason.startswith("No license on file. This offering's approvals cover LCSW")
 
 
 def test_an_offering_without_approvals_certifies_no_one():
