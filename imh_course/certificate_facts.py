@@ -2,7 +2,8 @@
 
 Both are built from the learner's ledger (``ledgers.learner_ledger``, i.e. ``rules.credit``), so the
 hours on a certificate, in the training log and on screen come from the same functions and cannot
-disagree. Which certificate a learner gets is decided by ``rules.licenses.approval_for``.
+disagree. Which certificate a learner gets is decided by ``rules.ce_standing.ce_standing``, the
+same decision that labels the face-to-face hours on every page.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from .extensions import db
 from .ledgers import LearnerLedger
 from .models.accounts import User
 from .models.offerings import FORMAT_LABELS, InstructorAssignment, Offering
+from .rules.ce_standing import CeStanding, ce_standing
 from .rules.completion import CertificateKind
 from .rules.credit import CreditPolicy, format_hours, minutes_to_hours
-from .rules.licenses import BOARD_LABELS, Approval, approval_for
+from .rules.licenses import BOARD_LABELS, Approval
 
 #: Face-to-face and independent hours are plain clock hours, whatever the CE minutes-per-hour.
 CLOCK = CreditPolicy(minutes_per_hour=60)
@@ -52,11 +54,16 @@ def instructor_names(offering_id: int) -> list[str]:
     )
 
 
+def learner_ce_standing(learner: User, offering: Offering) -> CeStanding:
+    """Whether ``learner``'s face-to-face hours in ``offering`` are CE, from the licence on file."""
+    profile = learner.profile
+    return ce_standing(profile.license_type if profile else None, offering_approvals(offering))
+
+
 def certificate_kind(learner: User, offering: Offering) -> tuple[CertificateKind, Approval | None]:
     """A CE certificate when one of the offering's approvals covers the licence, else completion."""
-    profile = learner.profile
-    approval = approval_for(profile.license_type if profile else None, offering_approvals(offering))
-    return (CertificateKind.CE, approval) if approval else (CertificateKind.COMPLETION, None)
+    standing = learner_ce_standing(learner, offering)
+    return standing.kind, standing.approval
 
 
 def certificate_name(learner: User) -> str:
@@ -112,12 +119,24 @@ def build_certificate_facts(
     )
 
 
+def training_log_ce_note(standing: CeStanding, ledger: LearnerLedger) -> str:
+    """What the log's face-to-face hours are for this learner, from the same decision as elsewhere."""
+    if standing.certifiable:
+        hours = ledger.face_to_face(standing).hours_text
+        return (
+            f"CE: {hours} CE contact hours credited for your license ({standing.license_type}); "
+            "your CE certificate states the CE hours."
+        )
+    return f"{standing.label}. {standing.reason}"
+
+
 def build_training_log(
     offering: Offering, learner: User, ledger: LearnerLedger, *, provider_name: str, generated_on: date
 ) -> TrainingLog:
     """One entry per attended meeting, then one independent-study entry per session with done work.
 
     Trainers are the offering's instructors; every entry names the session's competency domains.
+    The log closes with what the face-to-face hours are for this learner (CE or not).
     """
     course = offering.course.title
     trainers = tuple(sorted(instructor_names(offering.id), key=str.casefold))
@@ -153,4 +172,5 @@ def build_training_log(
         offering_label=offering.label,
         generated_on=generated_on,
         entries=(*face_to_face, *independent),
+        ce_note=training_log_ce_note(learner_ce_standing(learner, offering), ledger),
     )

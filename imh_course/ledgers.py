@@ -44,6 +44,7 @@ from .models.curriculum import Exercise, Quiz, Reading
 from .models.offerings import Meeting, Offering
 from .models.progress import ResponseStatus
 from .models.types import utcnow
+from .rules.ce_standing import CeStanding, FaceToFace, face_to_face
 from .rules.credit import (
     AttendanceStatus,
     CreditMode,
@@ -180,6 +181,22 @@ class LearnerLedger:
     @property
     def attended_clock_minutes(self) -> int:
         return sum(s.attended_minutes for s in self.sessions)
+
+    @property
+    def scheduled_minutes(self) -> int:
+        """Every scheduled meeting's length (face-to-face clock time, CE-eligible or not)."""
+        return sum(s.meeting.length_minutes for s in self.sessions if s.meeting is not None)
+
+    def face_to_face(self, standing: CeStanding) -> FaceToFace:
+        """The face-to-face total as ``standing`` labels it: CE contact hours or clock hours, not CE."""
+        return face_to_face(
+            standing,
+            credited_minutes=self.ce_minutes,
+            attended_minutes=self.attended_clock_minutes,
+            scheduled_ce_minutes=self.scheduled_ce_minutes,
+            scheduled_minutes=self.scheduled_minutes,
+            policy=self.policy,
+        )
 
     @property
     def meetings_credited(self) -> int:

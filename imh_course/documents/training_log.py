@@ -76,6 +76,9 @@ class TrainingLog:
     offering_label: str
     generated_on: date
     entries: tuple[LogEntry, ...]
+    #: what the face-to-face hours are for this learner (``rules.ce_standing``): CE contact hours,
+    #: or clock hours that are not CE for their licence; "" prints nothing
+    ce_note: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "entries", tuple(self.entries))
@@ -117,6 +120,8 @@ def _csv_rows(log: TrainingLog) -> Iterator[list[object]]:
         ]
     yield ["", TOTAL_FACE_TO_FACE, log.face_to_face_total, "", "", FACE_TO_FACE]
     yield ["", TOTAL_INDEPENDENT, log.independent_total, "", "", INDEPENDENT]
+    if log.ce_note:
+        yield ["", log.ce_note, "", "", "", ""]
 
 
 def training_log_csv(log: TrainingLog) -> str:
@@ -264,6 +269,10 @@ def training_log_pdf(log: TrainingLog) -> bytes:
     ):
         pdf.cell(120, line_height(10), f"{label}:")
         pdf.multi_cell(0, line_height(10), value, align="R", new_x="LMARGIN", new_y="NEXT")
+    if log.ce_note:
+        pdf.ln(1)
+        pdf.set_font(FAMILY, "B", 10)
+        pdf.multi_cell(0, line_height(10), printable(log.ce_note), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FAMILY, "", 8.5)
     pdf.set_text_color(*GREY)
     pdf.ln(2)

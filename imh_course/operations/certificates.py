@@ -28,7 +28,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..certificate_facts import build_certificate_facts, certificate_kind, certificate_name, local_date
+from ..certificate_facts import build_certificate_facts, certificate_name, learner_ce_standing, local_date
 from ..database import begin_write, locked
 from ..documents._pdf import unsupported_characters
 from ..documents.certificate import CertificateFacts, facts_digest, render_certificate_pdf
@@ -38,6 +38,7 @@ from ..models.accounts import User
 from ..models.certificates import Attestation, Certificate, CertificateStatus
 from ..models.offerings import Enrolment, Offering
 from ..models.types import utcnow
+from ..rules.ce_standing import CeStanding, FaceToFace
 from ..rules.completion import (
     ATTESTATION_MISSING,
     CertificateKind,
@@ -109,6 +110,12 @@ class Standing:
     eligibility: Eligibility
     certificates: tuple[Certificate, ...]  # every version, newest first
     unprintable: str  # characters of the certificate name the PDF font cannot draw
+    #: the decision behind ``kind``: whether the face-to-face hours are CE, and how to say so
+    ce_standing: CeStanding
+
+    @property
+    def face_to_face(self) -> FaceToFace:
+        return self.ledger.face_to_face(self.ce_standing)
 
     @property
     def valid_certificate(self) -> Certificate | None:
@@ -137,7 +144,8 @@ def learner_standing(offering: Offering, learner: User, config: Mapping[str, Any
     """Evaluation, attestation, completion and eligibility of ``learner``, with what is missing."""
     config = current_app.config if config is None else config
     ledger = learner_ledger(offering, learner.id, credit_policy(config))
-    kind, approval = certificate_kind(learner, offering)
+    ce = learner_ce_standing(learner, offering)
+    kind, approval = ce.kind, ce.approval
     evaluated = evaluation_submitted(offering.id, learner.id)
     attestation = current_attestation(offering.id, learner.id)
     attested = attestation_is_current(attestation, ledger)
@@ -167,6 +175,7 @@ def learner_standing(offering: Offering, learner: User, config: Mapping[str, Any
         eligibility=Eligibility(eligible=not reasons, reasons=tuple(reasons)),
         certificates=tuple(certificates_of(offering.id, learner.id)),
         unprintable=unsupported_characters(certificate_name(learner)),
+        ce_standing=ce,
     )
 
 

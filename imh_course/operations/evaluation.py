@@ -26,8 +26,11 @@ from ..ledgers import LearnerLedger
 from ..models.certificates import Attestation, EvaluationAnswer, EvaluationReceipt
 from ..models.offerings import Offering
 from ..models.types import utcnow
-from ..rules.credit import format_hours
+from ..rules.ce_standing import CLOCK
+from ..rules.credit import format_hours, minutes_to_hours
 from .audit import Actor, record_event
+
+NOTHING_TO_ATTEST = "No attendance has been credited to you yet, so there is nothing to attest."
 
 #: (key stored in EvaluationAnswer.ratings, statement rated from 1 to 5)
 RATING_QUESTIONS: tuple[tuple[str, str], ...] = (
@@ -155,17 +158,22 @@ def evaluation_summary(offering: Offering) -> EvaluationSummary:
 def attestation_statement(offering: Offering, ledger: LearnerLedger, *, ce: bool) -> str:
     """The exact words the learner agrees to, naming the credited minutes they were shown.
 
-    ``ce``: the learner's licence is covered by an approval (CE certificate); otherwise the same
-    minutes are stated as face-to-face attendance, explicitly not CE credit.
+    ``ce``: the learner's licence is covered by an approval (CE certificate); otherwise the
+    attendance is stated in face-to-face clock hours (what the certificate of completion prints,
+    ``rules.ce_standing.face_to_face``), explicitly not CE credit.
     """
     sessions = (
         f"{ledger.meetings_credited} face-to-face session{'' if ledger.meetings_credited == 1 else 's'}"
     )
-    hours = format_hours(ledger.ce_hours)
     if ce:
+        hours = format_hours(ledger.ce_hours)
         summary = f"{hours} CE contact hours ({ledger.ce_minutes} credited minutes) from {sessions}"
     else:
-        summary = f"{sessions} attended, {ledger.ce_minutes} credited minutes ({hours} hours, not CE credit)"
+        clock = format_hours(minutes_to_hours(ledger.attended_clock_minutes, CLOCK))
+        summary = (
+            f"{sessions} attended, {clock} face-to-face clock hours "
+            f"({ledger.attended_clock_minutes} minutes attended), not CE credit"
+        )
     return (
         f"I attest that the attendance recorded for me in {offering.course.title} ({offering.label}) "
         f"is accurate: {summary}."
@@ -184,17 +192,27 @@ def current_attestation(offering_id: int, user_id: int) -> Attestation | None:
 
 
 def attest_attendance(
-    actor: Actor, offering: Offering, ledger: LearnerLedger, ce_minutes_shown: int, *, ce: bool
+    actor: Actor,
+    offering: Offering,
+    ledger: LearnerLedger,
+    ce_minutes_shown: int,
+    *,
+    ce: bool,
+    allow_zero: bool = False,
 ) -> Attestation:
     """Record the learner's attestation of the CE minutes they were shown (``ledger`` is theirs, now).
 
-    Refused if the attendance changed while the page was open. Attesting again after a change
-    renews the one attestation row (the audit trail keeps the earlier statement).
+    Refused if the attendance changed while the page was open, and when nothing has been credited
+    (attesting "0.00 CE contact hours" certifies nothing; ``allow_zero`` only for a certificate of
+    completion under a policy that needs no meetings). Attesting again after a change renews the
+    one attestation row (the audit trail keeps the earlier statement).
     """
     if ce_minutes_shown != ledger.ce_minutes:
         raise EvaluationError(
             "Your recorded attendance changed while the page was open. Please review it and attest again."
         )
+    if ledger.ce_minutes == 0 and (ce or not allow_zero):
+        raise EvaluationError(NOTHING_TO_ATTEST)
     user_id = actor.user.id
     statement = attestation_statement(offering, ledger, ce=ce)
     query = select(Attestation).where(Attestation.offering_id == offering.id, Attestation.user_id == user_id)

@@ -137,9 +137,16 @@ def matrix_header(frame: OfferingFrame) -> list[str]:
     header = ["Learner", "Email", "License type", "Enrolment status", "Funding"]
     for s in frame.sessions:
         n = s.number
-        header += [f"S{n} attendance", f"S{n} CE minutes", f"S{n} readings", f"S{n} exercises", f"S{n} quiz"]
+        header += [
+            f"S{n} attendance",
+            f"S{n} minutes credited",
+            f"S{n} readings",
+            f"S{n} exercises",
+            f"S{n} quiz",
+        ]
     return header + [
         "Sessions credited",
+        "Face-to-face hours",
         "CE hours",
         "Independent learning hours (not CE)",
         "Evaluation",
@@ -174,7 +181,8 @@ def matrix_line(row: LearnerRow) -> list[object]:
     cert_id, cert_status = certificate_columns(row)
     return line + [
         row.meetings_credited,
-        row.ce_hours_text,
+        row.face_to_face_hours_text,
+        row.certified_ce_hours_text,  # empty for a learner whose licence the approvals do not cover
         row.independent_hours_text,
         "submitted" if row.evaluation_submitted else "not submitted",
         row.attestation,
@@ -238,7 +246,8 @@ class FunderGroup:
         self.completed += row.completion.complete
         self.certificates += row.valid_certificate is not None
         self.attended_minutes += row.attended_minutes
-        self.ce_minutes += row.ce_minutes
+        # CE hours only of learners who will be certified: a nurse's hours are face-to-face, not CE.
+        self.ce_minutes += row.ce_minutes if row.standing.certifiable else 0
         self.independent_minutes += row.independent_minutes
 
     def merge(self, other: FunderGroup) -> None:

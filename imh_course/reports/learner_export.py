@@ -23,6 +23,7 @@ from ..models.offerings import Enrolment, Meeting, Offering
 from ..models.progress import ExerciseResponse, ReadingCompletion
 from ..models.quizzes import QuizAttempt
 from ..models.types import utcnow
+from .learner_hours import face_to_face_by_offering
 
 FORMAT_VERSION = 1
 PRIVATE_NOTE = (
@@ -131,7 +132,13 @@ def learner_data(user: User, *, include_response_text: bool) -> dict[str, Any]:
             .where(Enrolment.user_id == uid)
         )
     }
-    enrolments = db.session.scalars(select(Enrolment).where(Enrolment.user_id == uid).order_by(Enrolment.id))
+    enrolments = db.session.scalars(
+        select(Enrolment).where(Enrolment.user_id == uid).order_by(Enrolment.id)
+    ).all()
+    profile = user.profile
+    hours = face_to_face_by_offering(
+        uid, profile.license_type if profile else None, (e.offering_id for e in enrolments)
+    )
     readings = db.session.execute(
         select(ReadingCompletion, Reading.version)
         .join(Reading, Reading.id == ReadingCompletion.reading_id)
@@ -170,6 +177,8 @@ def learner_data(user: User, *, include_response_text: bool) -> dict[str, Any]:
                 "status": e.status.value,
                 "funding": e.funding.value,
                 "enrolled": _iso(e.enrolled_dt),
+                # the face-to-face ledger as the learner's licence makes it: CE contact hours or not CE
+                "face_to_face": hours.get(e.offering_id),
             }
             for e in enrolments
         ],

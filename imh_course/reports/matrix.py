@@ -23,6 +23,7 @@ from decimal import Decimal
 from ..models.certificates import CertificateStatus
 from ..models.offerings import EnrolmentStatus
 from ..operations.certificates import ATTESTATION_STALE, LICENSE_NUMBER_MISSING
+from ..rules.ce_standing import CeStanding, ce_standing
 from ..rules.completion import (
     ATTESTATION_MISSING,
     CertificateKind,
@@ -40,7 +41,7 @@ from ..rules.credit import (
     independent_minutes_by,
     minutes_to_hours,
 )
-from ..rules.licenses import Approval, approval_for
+from ..rules.licenses import Approval
 from .matrix_facts import (
     CertificateInfo,
     ItemInfo,
@@ -153,6 +154,8 @@ class LearnerRow:
     completion: CompletionStatus
     kind: CertificateKind
     approval: Approval | None
+    #: the decision behind ``kind``: whether the face-to-face hours are CE, and how to label them
+    standing: CeStanding
     eligibility: Eligibility
     certificates: tuple[CertificateInfo, ...]  # newest first
     at_risk: bool
@@ -193,7 +196,13 @@ class LearnerRow:
 
     @property
     def ce_hours_text(self) -> str:
+        """The credited minutes as hours under the credit policy (CE only if ``standing`` says so)."""
         return format_hours(self.ce_hours)
+
+    @property
+    def certified_ce_hours_text(self) -> str:
+        """The CE hours for a "CE hours" column: empty for a learner who will not get CE."""
+        return self.ce_hours_text if self.standing.certifiable else ""
 
     @property
     def independent_hours_text(self) -> str:
@@ -232,7 +241,7 @@ def build_rows(
         sum(layout.quizzes),
     )
     independent = independent_minutes_by(facts.done)
-    approvals: dict[str | None, Approval | None] = {}
+    standings: dict[str | None, CeStanding] = {}
     completions: dict[tuple[int, ...], CompletionStatus] = {}
     eligibilities: dict[tuple[object, ...], Eligibility] = {}
     ce_hours: dict[int, Decimal] = {}
@@ -264,11 +273,10 @@ def build_rows(
                 CompletionFacts(*facts_key), completion_policy
             )
         license_type = learner.license_type
-        if license_type in approvals:
-            approval = approvals[license_type]
-        else:
-            approval = approvals[license_type] = approval_for(license_type, frame.approvals)
-        kind = CertificateKind.CE if approval else CertificateKind.COMPLETION
+        standing = standings.get(license_type)
+        if standing is None:
+            standing = standings[license_type] = ce_standing(license_type, frame.approvals)
+        approval, kind = standing.approval, standing.kind
         shown = facts.attested_minutes.get(uid)
         attestation = _attestation(shown, ce)
         numbered = bool((learner.license_number or "").strip())
@@ -303,6 +311,7 @@ def build_rows(
                 completion=completion,
                 kind=kind,
                 approval=approval,
+                standing=standing,
                 eligibility=eligibility,
                 certificates=tuple(sorted(certificates, key=_newest_first)) if certificates else (),
                 at_risk=(
@@ -335,15 +344,14 @@ def decided_by_completion(
     row's eligibility is then what the full matrix says.
     """
     decided = []
-    approvals: dict[str | None, Approval | None] = {}
+    standings: dict[str | None, CeStanding] = {}
     known: dict[tuple[int, bool, str, bool], bool] = {}
     for learner in learners:
         license_type = learner.license_type
-        if license_type in approvals:
-            approval = approvals[license_type]
-        else:
-            approval = approvals[license_type] = approval_for(license_type, frame.approvals)
-        if approval is not None:  # a CE certificate
+        standing = standings.get(license_type)
+        if standing is None:
+            standing = standings[license_type] = ce_standing(license_type, frame.approvals)
+        if standing.certifiable:  # a CE certificate
             continue
         uid = learner.user_id
         tally = facts.tallies.get(uid)

@@ -28,6 +28,8 @@ from ..models.types import utcnow
 from ..operations.audit import Actor
 from ..operations.certificates import (
     CertificateError,
+    Standing,
+    completion_policy,
     issue_certificate,
     learner_standing,
     reissue_certificate,
@@ -48,6 +50,7 @@ from ..reports.matrix_data import load_matrix
 from ..roles import Permission, Role
 from ..rules.completion import CertificateKind
 from ..rules.licenses import BOARD_LABELS
+from ..rules.prospects import Prospects, prospects
 from . import bp
 from .helpers import get_or_404
 from .learner_common import learner_actor, require_writable, studied_offering
@@ -99,6 +102,21 @@ def evaluation(offering_id: int):
     ), status
 
 
+def standing_prospects(standing: Standing) -> Prospects:
+    """What this learner will actually receive (``rules.prospects``), from their standing."""
+    ledger = standing.ledger
+    return prospects(
+        standing.ce_standing,
+        standing.face_to_face,
+        credited_minutes=ledger.ce_minutes,
+        meetings_credited=ledger.meetings_credited,
+        meetings_total=sum(1 for s in ledger.sessions if s.meeting is not None),
+        meetings_remaining=ledger.meetings_remaining,
+        completion=standing.completion,
+        min_meetings=completion_policy(current_app.config).min_meetings,
+    )
+
+
 def _learner_status_page(offering: Offering, enrolment: Enrolment, form: AttestationForm | None, status: int):
     standing = learner_standing(offering, current_user)
     ce = standing.kind is CertificateKind.CE
@@ -109,6 +127,8 @@ def _learner_status_page(offering: Offering, enrolment: Enrolment, form: Attesta
         "imh_course/certificates/learner_status.html",
         offering=offering,
         standing=standing,
+        f2f=standing.face_to_face,
+        prospects=standing_prospects(standing),
         form=form,
         statement=attestation_statement(offering, standing.ledger, ce=ce),
         read_only=enrolment.status is EnrolmentStatus.WITHDRAWN,
@@ -143,6 +163,7 @@ def attest(offering_id: int):
             standing.ledger,
             int(form.ce_minutes.data),
             ce=standing.kind is CertificateKind.CE,
+            allow_zero=standing_prospects(standing).can_attest,
         )
     except EvaluationError as exc:
         db.session.rollback()

@@ -19,7 +19,13 @@ from ..models.types import utcnow
 from ..operations.checkin import checkin_hours
 from ..roles import Permission
 from . import bp
-from .learner_common import my_ledger, my_snapshot, studied_offering, studied_offering_and_revision
+from .learner_common import (
+    my_ce_standing,
+    my_ledger,
+    my_snapshot,
+    studied_offering,
+    studied_offering_and_revision,
+)
 
 
 @bp.route("/learn")
@@ -50,6 +56,7 @@ def offering_dashboard(offering_id: int):
         offering=offering,
         enrolment=enrolment,
         ledger=ledger,
+        f2f=ledger.face_to_face(my_ce_standing(offering)),
         next_up=ledger.next_session(),
         read_only=enrolment.status is EnrolmentStatus.WITHDRAWN,
         format_label=FORMAT_LABELS[offering.format],
@@ -86,6 +93,7 @@ def session_page(offering_id: int, number: int):
         row=row,
         session=row.session,
         meeting=row.meeting,
+        ce_standing=my_ce_standing(offering),
         complete_form=MarkCompleteForm(),
         read_only=enrolment.status is EnrolmentStatus.WITHDRAWN,
     )
@@ -96,10 +104,12 @@ def session_page(offering_id: int, number: int):
 def transcript(offering_id: int):
     """Both ledgers session by session with totals; printable."""
     offering, _enrolment, revision = studied_offering_and_revision(offering_id)
+    ledger = my_ledger(offering, my_snapshot(offering, revision))
     return render_template(
         "imh_course/learner/transcript.html",
         offering=offering,
-        ledger=my_ledger(offering, my_snapshot(offering, revision)),
+        ledger=ledger,
+        f2f=ledger.face_to_face(my_ce_standing(offering)),
         format_label=FORMAT_LABELS[offering.format],
     )
 
@@ -125,7 +135,7 @@ def calendar(offering_id: int):
             location=offering.location or offering.meeting_url,
             url=offering.meeting_url,
             description=f"{FORMAT_LABELS[offering.format]} session, {m.length_minutes} minutes. "
-            "Face-to-face time is what counts for CE contact hours.",
+            "Only face-to-face time counts toward CE, for licenses this offering's board approvals cover.",
         )
         for m in meetings
     ]

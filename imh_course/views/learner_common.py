@@ -9,6 +9,7 @@ from flask import abort, current_app, request
 from flask_login import current_user
 from sqlalchemy import and_, bindparam, select
 
+from ..certificate_facts import learner_ce_standing
 from ..content_snapshot import CourseSnapshot, course_snapshot
 from ..extensions import db
 from ..ledgers import LearnerLedger, credit_policy, learner_ledger
@@ -16,6 +17,7 @@ from ..models.curriculum import Course, CourseSession
 from ..models.offerings import Enrolment, EnrolmentStatus, Offering
 from ..operations.audit import Actor
 from ..roles import Permission, Role
+from ..rules.ce_standing import CeStanding
 
 
 def learner_actor() -> Actor:
@@ -88,3 +90,8 @@ def my_ledger(
     return learner_ledger(
         offering, current_user.id, credit_policy(current_app.config), snapshot=snapshot, now=now
     )
+
+
+def my_ce_standing(offering: Offering) -> CeStanding:
+    """Whether the signed-in learner's face-to-face hours in ``offering`` are CE (and their label)."""
+    return learner_ce_standing(current_user, offering)

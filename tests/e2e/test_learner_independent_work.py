@@ -32,7 +32,8 @@ def test_learner_journey(page, live_server, demo):
     sign_in(page, live_server.url, "nurse@example.org", TEST_PASSWORD)
     page.wait_for_url(re.compile(r"/learn/offerings/\d+$"))
     ce_before, ind_before = _bars(page)
-    assert ce_before.startswith("CE contact hours: 0.00 of 16.50")
+    # A nurse: her face-to-face hours are never called CE (issue 13)
+    assert ce_before.startswith("Face-to-face clock hours — not CE for your license (RN): 0.00 of 16.50")
     assert "not eligible for CE" in ind_before and ind_before.startswith("Independent learning: 0.00 of ~")
     assert_accessible(page)
 

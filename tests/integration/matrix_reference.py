@@ -4,6 +4,11 @@ A frozen copy of ``reports/matrix.py``, ``matrix_data.py``, ``exports_data.py`` 
 of ``charts.py`` at commit c0c3874 (per-cell ``rules.credit`` calls, ORM rows, one statement set per
 offering), kept only as the reference the fast implementation must match value for value and byte
 for byte (``test_matrix_reference.py``). Not used by the application; do not "fix" it.
+
+Changed once since, on purpose (issue 13, marked "issue 13"): the completion matrix export's
+per-session "minutes credited" heading, its separate "Face-to-face hours" and "CE hours" columns
+(CE empty for a licence the approvals do not cover), and the funder report's CE hours, which count
+only covered licensees.
 """
 
 from __future__ import annotations
@@ -686,9 +691,17 @@ def matrix_header(frame: OfferingFrame) -> list[str]:
     header = ["Learner", "Email", "License type", "Enrolment status", "Funding"]
     for s in frame.sessions:
         n = s.number
-        header += [f"S{n} attendance", f"S{n} CE minutes", f"S{n} readings", f"S{n} exercises", f"S{n} quiz"]
+        # issue 13: "minutes credited" (CE only for a covered licence), face-to-face and CE hours apart
+        header += [
+            f"S{n} attendance",
+            f"S{n} minutes credited",
+            f"S{n} readings",
+            f"S{n} exercises",
+            f"S{n} quiz",
+        ]
     return header + [
         "Sessions credited",
+        "Face-to-face hours",
         "CE hours",
         "Independent learning hours (not CE)",
         "Evaluation",
@@ -723,7 +736,8 @@ def matrix_line(row: LearnerRow) -> list[object]:
     cert_id, cert_status = certificate_columns(row)
     return line + [
         row.meetings_credited,
-        row.ce_hours_text,
+        row.face_to_face_hours_text,
+        row.ce_hours_text if row.kind is CertificateKind.CE else "",  # issue 13: no CE for the uncovered
         row.independent_hours_text,
         "submitted" if row.evaluation_submitted else "not submitted",
         row.attestation,
@@ -787,7 +801,7 @@ class FunderGroup:
         self.completed += row.completion.complete
         self.certificates += row.valid_certificate is not None
         self.attended_minutes += row.attended_minutes
-        self.ce_minutes += row.ce_minutes
+        self.ce_minutes += row.ce_minutes if row.kind is CertificateKind.CE else 0  # issue 13
         self.independent_minutes += row.independent_minutes
 
     def merge(self, other: FunderGroup) -> None:

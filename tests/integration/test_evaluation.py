@@ -176,21 +176,40 @@ def test_attestation_records_the_statement_and_ce_minutes_shown(app, client, log
 
 
 def test_attestation_for_a_completion_certificate_does_not_call_it_ce(app, client, login, demo):
-    """The nurse attests face-to-face attendance, stated as not CE credit."""
-    attend(demo.offering_id, demo.nurse_id, 2)
+    """The nurse attests face-to-face attendance in clock hours attended (what her certificate of
+    completion prints: 70 + 90 minutes, not the 60 + 90 credited), stated as not CE credit."""
+    attend(demo.offering_id, demo.nurse_id, 2, late={0: 20})
     login("nurse@example.org")
+    page = client.get(f"/learn/offerings/{demo.offering_id}/certificates").get_data(as_text=True)
     attest(client, app, demo.offering_id, demo.nurse_id)
     (row,) = db.session.scalars(select(Attestation)).all()
-    assert (
-        "2 face-to-face sessions attended, 180 credited minutes (3.00 hours, not CE credit)" in row.statement
+    said = (
+        "2 face-to-face sessions attended, 2.66 face-to-face clock hours (160 minutes attended), "
+        "not CE credit"
     )
+    assert said in row.statement and said in page
     assert "CE contact hours" not in row.statement
+
+
+@pytest.mark.parametrize("email", ["lcsw@example.org", "nurse@example.org"])
+def test_zero_credited_minutes_cannot_be_attested(app, client, login, demo, email):
+    """With nothing credited the page offers no attestation, and posting one anyway is refused."""
+    login(email)
+    page = client.get(f"/learn/offerings/{demo.offering_id}/certificates").get_data(as_text=True)
+    assert "nothing to attest" in page and 'name="confirm"' not in page
+    response = client.post(
+        f"/learn/offerings/{demo.offering_id}/attest", data={"confirm": "y", "ce_minutes": "0"}
+    )
+    assert response.status_code == 302
+    assert "nothing to attest" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert count(Attestation) == 0
 
 
 def test_attesting_needs_the_checkbox(client, login, demo):
     """Without ticking the box nothing is recorded and the error sits next to the checkbox."""
+    attend(demo.offering_id, demo.lcsw_id, 1)
     login("lcsw@example.org")
-    response = client.post(f"/learn/offerings/{demo.offering_id}/attest", data={"ce_minutes": "0"})
+    response = client.post(f"/learn/offerings/{demo.offering_id}/attest", data={"ce_minutes": "90"})
     assert response.status_code == 400
     assert 'id="confirm-error"' in response.get_data(as_text=True)
     assert count(Attestation) == 0

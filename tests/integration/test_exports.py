@@ -131,16 +131,18 @@ def test_every_download_is_an_audit_event(client, records, login):
 
 
 def test_completion_matrix_export_has_five_columns_per_session(client, records, login):
-    """The matrix export has attendance, CE minutes, readings, exercises and quiz for each of 11 sessions."""
+    """The matrix export has attendance, credited minutes, readings, exercises and quiz for each of 11
+    sessions, then face-to-face hours and CE hours in separate columns."""
     login("coordinator@example.org")
     rows = read_csv(client.get(f"/staff/offerings/{records.offering_id}/exports/completion-matrix.csv"))
     header = rows[0]
-    assert header[5:10] == ["S1 attendance", "S1 CE minutes", "S1 readings", "S1 exercises", "S1 quiz"]
+    assert header[5:10] == ["S1 attendance", "S1 minutes credited", "S1 readings", "S1 exercises", "S1 quiz"]
     assert "S11 quiz" in header and header[-2:] == ["Certificate ID", "Certificate status"]
     line = dict(zip(header, next(r for r in rows if r[1] == "lmhc@example.org"), strict=True))
-    assert (line["S1 attendance"], line["S1 CE minutes"]) == ("present", "90")
+    assert (line["S1 attendance"], line["S1 minutes credited"]) == ("present", "90")
     assert (line["S3 attendance"], line["S11 attendance"]) == ("no record", "")  # past / not yet held
-    assert line["CE hours"] == "3.00" and re.fullmatch(r"0/[1-9]", line["S1 readings"])
+    assert (line["Face-to-face hours"], line["CE hours"]) == ("3.00", "3.00")
+    assert re.fullmatch(r"0/[1-9]", line["S1 readings"])
 
 
 def test_funder_report_groups_by_funding_and_discipline(client, demo, login):
@@ -149,19 +151,25 @@ def test_funder_report_groups_by_funding_and_discipline(client, demo, login):
         demo.offering_id, 2, prefix="grant", funding=Funding.GRANT_FUNDED, discipline="Home visiting"
     )
     give_records(demo.offering_id, ids[0], attended=11)
+    (nurse,) = enrol_many(
+        demo.offering_id, 1, prefix="nurse", license_type="RN", license_number=None,
+        funding=Funding.GRANT_FUNDED, discipline="Home visiting",
+    )  # fmt: skip
+    give_records(demo.offering_id, nurse, attended=11)
     login("coordinator@example.org")
     rows = read_csv(client.get(f"/staff/offerings/{demo.offering_id}/exports/funder-report.csv"))
     header = rows[0]
     table = {(r[0], r[1]): dict(zip(header, r, strict=True)) for r in rows[1:]}
     visiting = table[("Grant-funded", "Home visiting")]
-    assert (visiting["Enrolments"], visiting["Completed the course"]) == ("2", "1")
+    assert (visiting["Enrolments"], visiting["Completed the course"]) == ("3", "2")
+    # The nurse's 16.50 face-to-face hours are delivered, but not CE: only the LCSW's count as CE.
     assert (
-        visiting["CE hours credited"] == "16.50" and visiting["Face-to-face clock hours delivered"] == "16.50"
+        visiting["CE hours credited"] == "16.50" and visiting["Face-to-face clock hours delivered"] == "33.00"
     )
     assert (
-        table[("Grant-funded (subtotal)", "All disciplines")]["Enrolments"] == "3"
+        table[("Grant-funded (subtotal)", "All disciplines")]["Enrolments"] == "4"
     )  # + the LMHC demo learner
-    assert table[("Total", "All disciplines")]["Enrolments"] == "5"
+    assert table[("Total", "All disciplines")]["Enrolments"] == "6"
 
 
 def test_ce_roster_of_every_offering_streams(client, records, login):

@@ -216,9 +216,8 @@ def test_drilldown_shows_transcript_evidence_and_audit_events(app, client, demo,
     db.session.commit()
     login("coordinator@example.org")
     html = client.get(f"/staff/offerings/{demo.offering_id}/learners/{demo.lcsw_id}").get_data(as_text=True)
-    assert (
-        "Face-to-face sessions (CE-eligible)" in html and "Independent learning (not eligible for CE)" in html
-    )
+    assert "Face-to-face sessions: CE contact hours" in html
+    assert "Independent learning (not eligible for CE)" in html
     assert "sign in by code" in html and "code 123456" in html
     assert "attendance.correct by Indira Instructor" in html and "Signed the paper sheet" in html
     assert SECRET_TEXT not in html
