@@ -269,6 +269,37 @@ def _stale_files(target: Path, keep: set[str]) -> list[Path]:
     return sorted(p for p in candidates if p.relative_to(target).as_posix() not in keep)
 
 
+def _link_out(target: Path, path: Path) -> Path | None:
+    """The first symbolic link on the way from ``target`` to ``path`` that leads outside ``target``.
+
+    Why: writing or removing through such a link would change files outside the export folder.
+    """
+    current = target
+    for part in path.relative_to(target).parts:
+        current = current / part
+        if not current.is_symlink():
+            continue
+        try:
+            if current.resolve().is_relative_to(target):
+                continue
+        except (OSError, RuntimeError):  # a link loop
+            pass
+        return current
+    return None
+
+
+def _refuse_links_out(target: Path, paths: list[Path]) -> None:
+    """Raise ExportError, before anything is touched, if any path goes through a link out of ``target``."""
+    links = {link for link in (_link_out(target, p) for p in paths) if link is not None}
+    if links:
+        raise ExportError(
+            [
+                f"{link.relative_to(target).as_posix()}: a symbolic link to outside the export folder"
+                for link in sorted(links)
+            ]
+        )
+
+
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8", newline="\n")
@@ -286,6 +317,7 @@ def export_content(target: Path | str) -> ExportResult:
         except ContentError as exc:  # a bug, or data no file could hold: refuse before touching target
             raise ExportError([str(p) for p in exc.problems]) from exc
 
+    _refuse_links_out(target, [target / rel for rel in files] + _stale_files(target, set(files)))
     result = ExportResult(target=target, files=sorted(files), unpublished=unpublished)
     for rel in result.files:
         path = target / rel

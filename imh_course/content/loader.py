@@ -80,6 +80,21 @@ class _Collector:
     def add(self, path: Path, field_name: str, message: str) -> None:
         self.problems.append(ContentProblem(self.rel(path), field_name, message))
 
+    def escapes(self, path: Path) -> bool:
+        """True (and reported) if ``path`` is a link that leads outside the content root.
+
+        Why: a symlinked reading or session folder would otherwise load text the authors never
+        reviewed from anywhere on the server. A link that stays inside the root is harmless.
+        """
+        try:
+            if path.resolve().is_relative_to(self.root):
+                return False
+        except (OSError, RuntimeError):  # a link loop: cannot be followed at all
+            self.add(path, "", "a symbolic link that cannot be followed (a loop)")
+            return True
+        self.add(path, "", "a symbolic link to outside the content folder")
+        return True
+
     def read_text(self, path: Path) -> str | None:
         try:
             if path.stat().st_size > MAX_FILE_BYTES:
@@ -133,10 +148,14 @@ def load_catalog(root: Path | str) -> Catalog:
     readings_dir, quizzes_dir = root / READINGS_DIR, root / QUIZZES_DIR
     if not readings_dir.is_dir():
         raise ContentError([ContentProblem(READINGS_DIR, "", "folder not found under the content root")])
+    if c.escapes(readings_dir):
+        raise ContentError(c.problems)
 
     course_path = readings_dir / COURSE_FILE
     course = None
-    if course_path.is_file():
+    if c.escapes(course_path):
+        pass
+    elif course_path.is_file():
         text = c.read_text(course_path)
         if text is not None:
             course = c.validate(course_path, CourseDescription, c.parse_yaml(course_path, text))
@@ -147,6 +166,8 @@ def load_catalog(root: Path | str) -> Catalog:
     sessions: list[LoadedSession] = []
     used_quizzes: set[str] = set()
     for folder in sorted(p for p in readings_dir.iterdir() if p.is_dir()):
+        if c.escapes(folder):
+            continue
         loaded = _load_session(c, folder, quizzes)
         if loaded is not None:
             sessions.append(loaded)
@@ -162,9 +183,11 @@ def load_catalog(root: Path | str) -> Catalog:
 
 def _load_quizzes(c: _Collector, quizzes_dir: Path) -> dict[str, tuple[QuizSpec, Path]]:
     quizzes: dict[str, tuple[QuizSpec, Path]] = {}
-    if not quizzes_dir.is_dir():
+    if not quizzes_dir.is_dir() or c.escapes(quizzes_dir):
         return quizzes
     for path in sorted(quizzes_dir.glob("*.y*ml")):
+        if c.escapes(path):
+            continue
         text = c.read_text(path)
         if text is None:
             continue
@@ -182,6 +205,8 @@ def _load_session(
     c: _Collector, folder: Path, quizzes: dict[str, tuple[QuizSpec, Path]]
 ) -> LoadedSession | None:
     manifest_path = folder / MANIFEST_FILE
+    if c.escapes(manifest_path):
+        return None
     if not manifest_path.is_file():
         c.add(manifest_path, "", "missing: every session folder needs a session.yaml")
         return None
@@ -194,13 +219,19 @@ def _load_session(
 
     readings: list[LoadedReading] = []
     by_id: dict[str, LoadedReading] = {}
+    refused: set[str] = set()  # already reported; not also "missing"
     for path in sorted(folder.glob("*.md")):
+        if c.escapes(path):
+            refused.add(path.stem)
+            continue
         reading = _load_reading(c, path)
         if reading is not None:
             by_id[reading.meta.id] = reading
     if manifest is None:
         return None
     for index, reading_id in enumerate(manifest.readings):
+        if reading_id in refused:
+            continue
         if reading_id not in by_id:
             c.add(manifest_path, f"readings.{index}", f"no reading file {reading_id}.md in {c.rel(folder)}")
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,21 @@ def test_export_closes_position_gaps_and_the_next_sync_records_them_once(app, de
     export_content(tmp_path / "second")
     assert snapshot(tmp_path / "second") == snapshot(tmp_path / "first")
     assert not sync_from(tmp_path / "second").changed
+
+
+def test_export_refuses_a_link_out_of_the_folder_and_touches_nothing(app, content, tmp_path):
+    """A session folder linked from outside is named; no file behind the link is written or removed."""
+    target = tmp_path / "export"
+    export_content(target)
+    outside = tmp_path / "elsewhere" / "session-04"
+    outside.parent.mkdir()
+    shutil.move(target / "readings/session-04", outside)
+    (target / "readings/session-04").symlink_to(outside, target_is_directory=True)
+    victim = outside / "s04-stale.md"  # would be removed as stale if the link were followed
+    victim.write_text("---\nid: s04-stale\n---\nnot ours\n", encoding="utf-8")
+    manifest = outside / "session.yaml"
+    manifest.write_text("edited outside\n", encoding="utf-8")  # would be rewritten
+    with pytest.raises(ExportError) as info:
+        export_content(target)
+    assert info.value.problems == ["readings/session-04: a symbolic link to outside the export folder"]
+    assert victim.exists() and manifest.read_text(encoding="utf-8") == "edited outside\n"
