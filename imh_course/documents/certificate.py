@@ -28,6 +28,7 @@ from imh_course.documents._pdf import (
     format_date_range,
     line_height,
     new_pdf,
+    printable,
 )
 from imh_course.rules.completion import CertificateKind
 
@@ -319,9 +320,15 @@ def _footer(pdf: FPDF, facts: CertificateFacts) -> None:
         pdf.set_xy(mid_x, y)
         pdf.cell(mid_w, line_height(size), lines[0], align="C")
         y += line_height(size)
+    # A URL broken over two lines is one a reader retypes wrongly: shrink it onto one line first,
+    # and wrap only what does not fit even at the smallest size.
     size, lines = fit_lines(
-        pdf, facts.verification_url, width=mid_w, style="", size=9, min_size=6, max_lines=2
+        pdf, facts.verification_url, width=mid_w, style="", size=9, min_size=6, max_lines=1
     )
+    if lines[0] != printable(facts.verification_url):
+        size, lines = fit_lines(
+            pdf, facts.verification_url, width=mid_w, style="", size=6, min_size=6, max_lines=2
+        )
     pdf.set_text_color(*NAVY)
     for line in lines:
         pdf.set_xy(mid_x, y)

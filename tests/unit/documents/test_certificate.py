@@ -368,3 +368,17 @@ def test_kind_given_as_string_is_coerced():
     facts = dataclasses.replace(CE, kind="ce")
     assert facts.kind is CertificateKind.CE
     assert facts == CE
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:37377/verify/WdPsxCvmZnREsW4P2CO2Vw",  # wrapped its last letter at 9 pt
+        "https://training.spcc-rochester.org/imh-course/verify/WdPsxCvmZnREsW4P2CO2Vw",
+    ],
+)
+def test_verification_url_is_printed_whole_on_one_line(url):
+    """A reader retypes the URL from paper: it is one unbroken line, shrunk if need be, never split."""
+    facts = dataclasses.replace(CE, verification_url=url)
+    lines = [text for text, _x, _y in fragments(facts)]
+    assert url in lines
