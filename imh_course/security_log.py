@@ -144,3 +144,8 @@ def reset_link_issued(user_id: int, valid_hours: float) -> None:
 
 def audit_chain_failed(event_id: int, problem: str, where: str) -> None:
     event("audit.chain_failure", logging.ERROR, event_id=event_id, problem=problem, where=where)
+
+
+def audit_anchor(seq: int, digest: str) -> None:
+    """The audit chain's head, every IMH_AUDIT_ANCHOR_EVERY events: kept outside the database."""
+    event("audit.anchor", seq=seq, anchor=f"{seq}:{digest}")

@@ -31,6 +31,9 @@ DEFAULTS: dict[str, Any] = {
     # Sign out when the client address changes (off: phones move between Wi-Fi and mobile data;
     # the user-agent check and the rotating session token stay on; see docs/SECURITY.md)
     "IMH_SESSION_BIND_ADDRESS": False,
+    # The security log records the audit chain's head (`audit.anchor`) every this many events
+    # (0 = never); see docs/SECURITY.md
+    "IMH_AUDIT_ANCHOR_EVERY": 100,
     # The site's public address, used for links printed by CLI commands (e.g. https://imh.example.org)
     "IMH_BASE_URL": "",
 }
