@@ -99,6 +99,16 @@ def test_anchor_of_an_empty_trail_is_refused(runner, app):
     assert "empty: there is no event to anchor" in result.output
 
 
+def test_a_broken_chain_is_not_anchored(runner, app):
+    """An anchor of an edited chain would bless the forgery: the command refuses and names the event."""
+    _record(3)
+    seq, _digest = _head()
+    _as_superuser("UPDATE imh_audit_event SET reason = 'forged' WHERE id = :id", id=seq - 1)
+    result = runner.invoke(args=["imh", "audit", "anchor"])
+    assert result.exit_code == 1
+    assert f"broken at event {seq - 1}" in result.output and result.stdout == ""
+
+
 def test_an_intact_chain_reaches_its_anchors(runner, app):
     """Anchors taken earlier and now are all reached: exit 0, naming them."""
     _record(3)
