@@ -64,6 +64,9 @@ class IMHCourse:
         # keeps one app context alive across requests: a rotated session token must bite at once.
         app.before_request(auth.forget_cached_user)
         # The limiter must run before CSRF so token-less floods are counted (LIBRARY-NOTES 1.4).
+        # Redis down must not turn limited routes into 500s: Flask-Limiter then counts in-process
+        # (warning once, retrying Redis with back-off); the sign-in throttle does the same itself.
+        app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
         if "limiter" not in app.extensions:
             limiter.init_app(app)
         if "csrf" not in app.extensions:
