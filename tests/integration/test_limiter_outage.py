@@ -7,9 +7,15 @@ the ones that answered 500 with ``redis.ConnectionError`` before, reached throug
 from __future__ import annotations
 
 import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
 
 import pytest
 
+from app import create_app
+from imh_course.extensions import db
 from imh_course.roles import Role
 from tests.conftest import TEST_PASSWORD
 from tests.integration.test_rate_limit import limited_config
@@ -92,3 +98,42 @@ def test_healthz_reports_the_limiter_as_degraded(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok", "limiter": "degraded"}
+
+
+@pytest.fixture
+def hung_redis() -> Iterator[str]:
+    """A Redis URL whose server accepts connections and never answers (a hung or overloaded Redis)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)  # the kernel completes the handshakes; nothing ever reads or replies
+    yield f"redis://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+def test_a_hung_redis_does_not_hang_sign_in_or_healthz(database_url, hung_redis, make_user):
+    """Redis that accepts but never answers: sign-in and /healthz answer within seconds, not never."""
+    app = create_app(
+        {
+            "IMH_ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            **limited_config(RATELIMIT_STORAGE_URI=hung_redis, WTF_CSRF_ENABLED=False),
+        }
+    )
+    answers: dict[str, object] = {}
+
+    def visit() -> None:
+        with app.app_context():
+            make_user(Role.LEARNER, email="ada@example.org")
+            client = app.test_client()
+            answers["sign_in"] = sign_in(client, "ada@example.org", TEST_PASSWORD).status_code
+            answers["healthz"] = client.get("/healthz").get_json()["limiter"]
+            db.session.remove()
+            db.engine.dispose()
+
+    worker = threading.Thread(target=visit, daemon=True)
+    started = time.monotonic()
+    worker.start()
+    worker.join(timeout=20)
+    assert not worker.is_alive(), "a request hung on the unresponsive Redis"
+    assert answers == {"sign_in": 302, "healthz": "degraded"}
+    assert time.monotonic() - started < 20
