@@ -158,6 +158,35 @@ def test_a_reset_grant_covers_only_its_own_account(app, client, ada, make_user):
     assert attempt(client, "grace@example.org", TEST_PASSWORD, ip=shared).status_code == 429
 
 
+def test_behind_a_proxy_the_forwarded_address_decides(database_url, make_user):
+    """With IMH_PROXY_COUNT=1 every request comes from the proxy; X-Forwarded-For tells people apart."""
+    app = create_app(
+        {
+            "IMH_ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "IMH_PROXY_COUNT": 1,
+            **limited_config(),
+        }
+    )
+    with app.app_context():
+        make_user(Role.LEARNER, email="ada@example.org")
+
+        def via_proxy(client, password: str, forwarded_for: str):
+            data = {"email": "ada@example.org", "password": password, "csrf_token": csrf_token(client)}
+            return client.post(
+                "/login",
+                data=data,
+                headers={"X-Forwarded-For": forwarded_for},
+                environ_base={"REMOTE_ADDR": "10.0.0.2"},
+            )
+
+        stranger = app.test_client()
+        assert [via_proxy(stranger, WRONG, "203.0.113.66").status_code for _ in range(11)][-1] == 429
+        assert via_proxy(app.test_client(), TEST_PASSWORD, "192.0.2.10").status_code == 302
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_other_people_are_not_locked_out(app, client, ada, make_user):
     """When one address is limited, a person at another address signs in to another account normally."""
     make_user(Role.LEARNER, email="grace@example.org")
