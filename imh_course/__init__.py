@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Flask
 
-from .settings import apply_defaults
+from .settings import apply_defaults, apply_limiter_defaults
 
 __all__ = ["IMHCourse", "CourseState"]
 
@@ -64,6 +64,8 @@ class IMHCourse:
         # keeps one app context alive across requests: a rotated session token must bite at once.
         app.before_request(auth.forget_cached_user)
         # The limiter must run before CSRF so token-less floods are counted (LIBRARY-NOTES 1.4).
+        # Redis down or hung must not break limited routes (the sign-in throttle falls back itself).
+        apply_limiter_defaults(app.config)
         if "limiter" not in app.extensions:
             limiter.init_app(app)
         if "csrf" not in app.extensions:

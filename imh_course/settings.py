@@ -43,3 +43,23 @@ def apply_defaults(config: dict[str, Any]) -> None:
     """Fill in every module setting the host did not set."""
     for key, value in DEFAULTS.items():
         config.setdefault(key, value)
+
+
+#: Seconds a Redis rate-limit storage may take to connect or answer before it counts as down.
+REDIS_TIMEOUT_SECONDS = 1.0
+
+
+def apply_limiter_defaults(config: dict[str, Any]) -> None:
+    """Rate limits that survive their storage: in-process fallback, bounded waits on Redis.
+
+    Redis stopped (connections refused) or hung (no answer) must not turn limited routes into 500s
+    or hang every request: Flask-Limiter falls back to in-process counting (a warning, then retries
+    with back-off), and redis-py, which waits forever by default, gives up after a second.
+    """
+    config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    uri = str(config.get("RATELIMIT_STORAGE_URI") or "")
+    if uri.split("://", 1)[0] in {"redis", "rediss"}:
+        options = dict(config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+        options.setdefault("socket_connect_timeout", REDIS_TIMEOUT_SECONDS)
+        options.setdefault("socket_timeout", REDIS_TIMEOUT_SECONDS)
+        config["RATELIMIT_STORAGE_OPTIONS"] = options

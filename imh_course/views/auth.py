@@ -106,6 +106,7 @@ def set_password(token: str):
             user.rotate_session_token()  # every other session of this account ends
             db.session.commit()
             security_log.password_changed(user.id, f"{used.purpose.value}-link")
+            security.grant_signin_after_reset(user.email)  # a paused sign-in must not keep them out
             flash("Your password is set. Please sign in.", "success")
             return redirect(url_for("imh.login"))
     status = 400 if request.method == "POST" else 200

@@ -41,13 +41,21 @@ def course_page():
 @bp.route("/healthz")
 @public
 def healthz():
-    """Liveness and database check for load balancers: 200 when the database answers, else 503."""
-    from flask import jsonify
+    """Liveness and database check for load balancers: 200 when the database answers, else 503.
+
+    ``limiter`` reports the rate-limit storage: ``ok``, ``disabled``, or ``degraded`` when Redis does
+    not answer. Degraded stays 200: the app works on in-process limits, and taking every node out
+    of the balancer because Redis is down would turn a weaker limit into an outage.
+    """
+    from flask import current_app, jsonify
     from sqlalchemy import text
 
+    from ..security import limiter_health
+
+    limiter = limiter_health(current_app)
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any database failure means "not healthy"
         db.session.rollback()
-        return jsonify(status="unavailable", database="error"), 503
-    return jsonify(status="ok", database="ok")
+        return jsonify(status="unavailable", database="error", limiter=limiter), 503
+    return jsonify(status="ok", database="ok", limiter=limiter)

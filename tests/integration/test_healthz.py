@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy.exc import OperationalError
 
 from imh_course.extensions import db
 
 
 def test_healthz_reports_the_database(client):
-    """A healthy app answers 200 with the database checked."""
+    """A healthy app answers 200 with the database checked (rate limits are off in tests)."""
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok", "limiter": "disabled"}
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True}])
+def test_healthz_reports_the_limiter_storage(client):
+    """With rate limits on and their storage answering, the limiter is reported ok."""
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json()["limiter"] == "ok"
 
 
 def test_healthz_is_503_when_the_database_fails(client, monkeypatch):

@@ -66,3 +66,20 @@ def test_unknown_environment_is_refused(tmp_path):
     """A typo in IMH_ENV is an error, not a silent fallback."""
     with pytest.raises(RuntimeError, match="IMH_ENV"):
         create_app({"IMH_ENV": "prod", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+
+
+def test_limiter_defaults_bound_redis_waits_and_keep_the_hosts_choices():
+    """Redis URLs get 1-second timeouts unless the host chose others; other storages are left alone."""
+    from imh_course.settings import apply_limiter_defaults
+
+    redis_config = {
+        "RATELIMIT_STORAGE_URI": "redis://cache:6379",
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_timeout": 5},
+    }
+    apply_limiter_defaults(redis_config)
+    assert redis_config["RATELIMIT_STORAGE_OPTIONS"] == {"socket_timeout": 5, "socket_connect_timeout": 1.0}
+    assert redis_config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True
+    memory_config = {"RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": False}
+    apply_limiter_defaults(memory_config)
+    assert "RATELIMIT_STORAGE_OPTIONS" not in memory_config
+    assert memory_config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is False
