@@ -98,9 +98,7 @@ def test_search_is_case_insensitive_on_name_and_email_and_treats_wildcards_liter
     underscore = client.get("/admin/accounts?q=s_").get_data(as_text=True)
     assert "s_x@example.org" in underscore and "sam@example.org" not in underscore
     empty = client.get("/admin/accounts?q=nobody-like-this")
-    assert empty.status_code == 200 and "No account's name or email contains" in empty.get_data(
-        as_text=True
-    )
+    assert empty.status_code == 200 and "No account's name or email contains" in empty.get_data(as_text=True)
 
 
 def test_the_list_is_paged_and_bad_page_values_answer_400_with_the_first_page(client, admin, make_user):
@@ -344,3 +342,38 @@ def test_an_erased_account_cannot_be_changed(client, admin, make_user):
     response = client.post(f"/admin/accounts/{user.id}/status", data={"reason": "Back"})
     assert response.status_code == 400 and "erased" in response.get_data(as_text=True)
     assert client.get("/admin/accounts/999999").status_code == 404
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, make_user):
+    """Through the real views, at the same moment: one change wins, the other is refused."""
+    import threading
+
+    first = make_user(Role.ADMIN, email="a1@example.org", full_name="First")
+    second = make_user(Role.ADMIN, email="a2@example.org", full_name="Second")
+    clients = {first.id: signed_in_client(app, first.email), second.id: signed_in_client(app, second.email)}
+    targets = {first.id: second, second.id: first}
+    plan = [
+        (clients[me], f"/admin/accounts/{t.id}", account_form(t.full_name, t.email, ["learner"]))
+        for me, t in targets.items()
+    ]
+    barrier = threading.Barrier(len(plan))
+    statuses: list[int] = []
+
+    def post(client, url, data) -> None:  # noqa: ANN001
+        barrier.wait()
+        statuses.append(client.post(url, data=data).status_code)
+
+    threads = [threading.Thread(target=post, args=item) for item in plan]
+    db.session.remove()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    # the loser is refused by the rule (400), or, if it began after the winner committed, finds
+    # its author no longer an admin (403)
+    assert sorted(statuses)[0] == 302 and sorted(statuses)[1] in (400, 403)
+    db.session.expire_all()
+    admins = [
+        u for u in (db.session.get(User, first.id), db.session.get(User, second.id)) if u.has_role(Role.ADMIN)
+    ]
+    assert len(admins) == 1
