@@ -7,11 +7,14 @@ and audited by ``operations.account_admin``. Invitation and reset links go out t
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from .. import security_log
 from ..access import require_permission
 from ..extensions import db
 from ..forms_admin import ROLE_LABELS, AccountForm, AccountSearchForm
@@ -19,6 +22,7 @@ from ..forms_coordinator import ActionForm, ReasonForm
 from ..models.accounts import TokenPurpose, User, UserRole
 from ..models.offerings import Enrolment
 from ..operations.account_admin import (
+    ADMIN_RESET_TTL,
     AccountData,
     account_link,
     create_account,
@@ -28,6 +32,7 @@ from ..operations.account_admin import (
 )
 from ..operations.accounts import AccountError, deliver_account_link
 from ..operations.audit import Actor
+from ..operations.tokens import INVITE_TTL
 from ..roles import Permission, Role
 from ..rules.accounts import account_status
 from . import bp
@@ -37,6 +42,7 @@ PAGE_SIZE = 25
 #: a page number with more digits is not a page of this list (and would overflow the OFFSET)
 MAX_PAGE_DIGITS = 6
 ACCOUNT = "/admin/accounts/<dbint:user_id>"
+HOUR = timedelta(hours=1)
 
 
 def admin_actor() -> Actor:
@@ -148,8 +154,17 @@ def _link_page(user: User, kind: TokenPurpose, raw: str, *, created: bool) -> st
     """Hand the link over (in this transaction), commit, and show what became of it."""
     delivery = deliver_account_link(user, kind, url_for("imh.set_password", token=raw, _external=True))
     db.session.commit()
+    if kind is TokenPurpose.RESET:
+        security_log.reset_link_issued(user.id, ADMIN_RESET_TTL.total_seconds() / 3600)
     return render_template(
-        "imh_course/admin/link.html", user=user, kind=kind.value, link=delivery.shown_link, created=created
+        "imh_course/admin/link.html",
+        user=user,
+        kind=kind.value,
+        link=delivery.shown_link,
+        created=created,
+        valid_for=f"{INVITE_TTL.days} days"
+        if kind is TokenPurpose.INVITE
+        else f"{ADMIN_RESET_TTL // HOUR} hours",
     )
 
 
