@@ -36,11 +36,9 @@ from ..operations.tokens import INVITE_TTL
 from ..roles import Permission, Role
 from ..rules.accounts import account_status
 from . import bp
-from .helpers import client_ip, get_or_404
+from .helpers import client_ip, get_or_404, page_number
 
 PAGE_SIZE = 25
-#: a page number with more digits is not a page of this list (and would overflow the OFFSET)
-MAX_PAGE_DIGITS = 6
 ACCOUNT = "/admin/accounts/<dbint:user_id>"
 HOUR = timedelta(hours=1)
 
@@ -55,14 +53,6 @@ def _status(user: User) -> str:
         has_password=user.password_hash is not None,
         erased=user.erased_dt is not None,
     )
-
-
-def _page_number() -> int | None:
-    """The requested page (1 when none is given), or None when the value is not a page number."""
-    raw = request.args.get("page", "1")
-    if not raw.isascii() or not raw.isdigit() or len(raw) > MAX_PAGE_DIGITS or int(raw) < 1:
-        return None
-    return int(raw)
 
 
 def _search(query: Select, text: str | None) -> Select:
@@ -100,7 +90,7 @@ def admin_accounts():
     """Every account, searchable by name or email, a page at a time (sorted by name)."""
     form = AccountSearchForm(formdata=request.args)
     valid = form.validate()
-    page = _page_number()
+    page = page_number()
     text = form.q.data if valid else None
     query = _search(select(User), text)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
