@@ -72,7 +72,9 @@ def admin_home():
         db.session.execute(
             select(
                 func.count(User.id).label("all"),
-                func.count(User.id).filter(User.is_enabled.is_(False)).label("disabled"),
+                func.count(User.id)
+                .filter(User.is_enabled.is_(False), User.erased_dt.is_(None))
+                .label("disabled"),
                 func.count(User.id)
                 .filter(User.password_hash.is_(None), User.is_enabled.is_(True))
                 .label("invited"),
