@@ -37,6 +37,8 @@ class User(UserMixin, db.Model):
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     #: set when the learner's erasure request pseudonymised the profile (CE records are kept)
     erased_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: the last successful sign-in (UTC); NULL for someone who never signed in
+    last_signin_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

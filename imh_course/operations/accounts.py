@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..auth import hash_password
 from ..extensions import db
-from ..models.accounts import LearnerProfile, User, UserRole
+from ..models.accounts import LearnerProfile, TokenPurpose, User, UserRole
 from ..roles import Role
 from .audit import Actor, record_event
 
@@ -124,3 +124,21 @@ def create_user(
         learner_id=user.id if Role.LEARNER in roles else None,
     )
     return user
+
+
+@dataclass(frozen=True)
+class LinkDelivery:
+    """What became of an invitation or reset link: ``shown_link`` is for the admin to pass on."""
+
+    shown_link: str | None
+
+
+def deliver_account_link(user: User, kind: TokenPurpose, link: str) -> LinkDelivery:
+    """Hand an invitation or password-reset ``link`` to ``user``: the one place links leave the app.
+
+    There is no email yet, so the link comes back for the person who asked for it to pass on by
+    hand (as coordinators do with invitations). The outbox will queue the message here instead,
+    in the caller's transaction (call this before committing), and return ``shown_link=None``.
+    """
+    del user, kind  # the outbox will address and word the message with them
+    return LinkDelivery(shown_link=link)

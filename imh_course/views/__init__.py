@@ -14,6 +14,7 @@ bp = Blueprint(
 
 from . import (  # noqa: E402,F401  (routes register on bp)
     account,
+    admin,
     attendance,
     audit_trail,
     auth,

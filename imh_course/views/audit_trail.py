@@ -22,6 +22,7 @@ from ..models.offerings import Offering
 from ..operations.audit import SYSTEM_ROLE
 from ..roles import Permission
 from . import bp
+from .helpers import page_number
 
 PAGE_SIZE = 50
 NOBODY = -1  # an id no row has: an unknown email matches nothing
@@ -77,7 +78,8 @@ def audit_trail():
     actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     form.action.choices = [SelectChoice("", "All actions")] + [SelectChoice(a, a) for a in actions]
     valid = form.validate()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    requested = page_number()  # a huge number overflowed OFFSET: a 500 on SQLite
+    page = requested or 1
     events = db.session.scalars(
         _filtered(form).order_by(AuditEvent.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
     ).all()
@@ -99,4 +101,4 @@ def audit_trail():
         prev_url=url_for("imh.audit_trail", **args, page=page - 1) if page > 1 else None,
         next_url=url_for("imh.audit_trail", **args, page=page + 1) if has_next else None,
         timezone=current_app.config["IMH_TIMEZONE"],
-    ), (200 if valid else 400)
+    ), (200 if valid and requested is not None else 400)

@@ -12,6 +12,7 @@ from ..auth import hash_password, needs_rehash, verify_password
 from ..extensions import db, limiter
 from ..forms import LoginForm, LogoutForm
 from ..models.accounts import User
+from ..models.types import utcnow
 from ..roles import Permission
 from . import bp
 from .helpers import is_safe_next
@@ -20,7 +21,9 @@ GENERIC_FAILURE = "That email and password do not match an account. Please try a
 
 
 def home_for(user: User) -> str:
-    """Where a person lands after signing in."""
+    """Where a person lands after signing in: admins on their home, where the work is."""
+    if user.can(Permission.MANAGE_ACCOUNTS):
+        return url_for("imh.admin_home")
     if user.can(Permission.LEARN) and not (
         user.can(Permission.TAKE_ATTENDANCE) or user.can(Permission.MANAGE_OFFERINGS)
     ):
@@ -52,7 +55,8 @@ def login():
             return render_template("imh_course/login.html", form=form), 200
         if needs_rehash(user.password_hash or ""):
             user.password_hash = hash_password(form.password.data or "")
-            db.session.commit()
+        user.last_signin_dt = utcnow()  # shown on the admin's account list
+        db.session.commit()
         session.clear()  # a fresh session on sign-in (no fixation)
         login_user(user)
         security.signin_succeeded()

@@ -30,5 +30,17 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
 
 
+#: a page number with more digits is not a page of any list here (and would overflow OFFSET)
+MAX_PAGE_DIGITS = 6
+
+
+def page_number() -> int | None:
+    """The ``page`` query argument (1 when absent), or None when it is not a page number."""
+    raw = request.args.get("page", "1")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > MAX_PAGE_DIGITS or int(raw) < 1:
+        return None
+    return int(raw)
+
+
 def client_ip() -> str | None:
     return request.remote_addr

@@ -218,6 +218,7 @@ def build_world(app: Flask, client: FlaskClient) -> World:
         "offering_id": offering_id,
         "meeting_id": meeting.id,
         "learner_id": learner_id,
+        "user_id": learner_id,
         "number": 1,
         "attempt_id": attempt.id,
         "response_id": response.id,

@@ -132,6 +132,14 @@ EXPECTED: dict[str, str] = {
     "imh.staff_download_certificate":      "login 403   403   403   403   ok    403",
     # Audit trail: coordinators and admins
     "imh.audit_trail":                     "login 403   403   403   403   ok    ok",
+    # Account administration: admins only
+    "imh.admin_account":                   "login 403   403   403   403   403   ok",
+    "imh.admin_account_link":              "login 403   403   403   403   403   ok",
+    "imh.admin_account_new":               "login 403   403   403   403   403   ok",
+    "imh.admin_account_sign_out":          "login 403   403   403   403   403   ok",
+    "imh.admin_account_status":            "login 403   403   403   403   403   ok",
+    "imh.admin_accounts":                  "login 403   403   403   403   403   ok",
+    "imh.admin_home":                      "login 403   403   403   403   403   ok",
 }
 # fmt: on
 
@@ -199,6 +207,7 @@ def world(app, client, demo, login) -> World:
             "offering_id": demo.offering_id,
             "meeting_id": meeting.id,
             "learner_id": demo.lcsw_id,
+            "user_id": demo.lcsw_id,
             "number": 1,
             "attempt_id": attempt.id,
             "response_id": response.id,

@@ -144,3 +144,14 @@ def test_viewer_access(client, demo, login, make_user):
         login(email)
         assert client.get("/staff/audit").status_code == 403
         client.post("/logout")
+
+
+def test_a_page_number_past_any_page_is_a_400_not_a_500(client, make_user, login):
+    """A huge ``page`` overflowed the OFFSET (500 on SQLite); now it answers 400 with the first page."""
+    make_user(Role.COORDINATOR, email="pager@example.org")
+    login("pager@example.org")
+    for bad in ("99999999999999999999", "abc", "0"):
+        response = client.get(f"/staff/audit?page={bad}")
+        assert response.status_code == 400, bad
+        assert "Page 1" in response.get_data(as_text=True)
+    assert client.get("/staff/audit?page=2").status_code == 200

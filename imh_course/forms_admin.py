@@ -1,0 +1,49 @@
+"""Forms of the admin's pages: the account search and the account form."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectChoice, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from .forms import strip_text
+from .forms_coordinator import MultiCheckboxField
+from .roles import Role
+
+ROLE_LABELS = {
+    Role.LEARNER: "Learner",
+    Role.INSTRUCTOR: "Instructor",
+    Role.COORDINATOR: "Coordinator",
+    Role.ADMIN: "Admin",
+}
+SEARCH_MAX = 200
+
+
+class AccountSearchForm(FlaskForm):
+    """GET search of the account list (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        "Name or email contains", validators=[Optional(), Length(max=SEARCH_MAX)], filters=[strip_text]
+    )
+    submit = SubmitField("Search")
+
+
+class AccountForm(FlaskForm):
+    """Create or edit an account: name, sign-in email and roles."""
+
+    full_name = StringField("Full name", validators=[DataRequired(), Length(max=200)], filters=[strip_text])
+    email = EmailField(
+        "Email (the sign-in name)",
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+        filters=[strip_text],
+    )
+    roles = MultiCheckboxField(
+        "Roles",
+        choices=[SelectChoice(role.value, ROLE_LABELS[role]) for role in Role],
+        validators=[DataRequired(message="Give the account at least one role.")],
+        validate_choice=True,
+    )
+    submit = SubmitField("Save the account")
