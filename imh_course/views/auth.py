@@ -56,12 +56,15 @@ def login():
         if needs_rehash(user.password_hash or ""):
             user.password_hash = hash_password(form.password.data or "")
         user.last_signin_dt = utcnow()  # shown on the admin's account list
-        db.session.commit()
         session.clear()  # a fresh session on sign-in (no fixation)
         login_user(user)
         security.signin_succeeded()
-        security_log.signin_succeeded(user.id)
         target = form.next.data if is_safe_next(form.next.data) else home_for(user)
+        user_id = user.id
+        # Commit last: nothing after it reads, so the request leaves no transaction (and on
+        # SQLite no write lock) behind it.
+        db.session.commit()
+        security_log.signin_succeeded(user_id)
         return redirect(target)
     status = 400 if request.method == "POST" else 200
     return render_template("imh_course/login.html", form=form), status

@@ -103,6 +103,9 @@ def give_records(
     attest: bool = True,
 ) -> None:
     """Attendance at the first ``attended`` meetings, all independent work, evaluation, attestation."""
+    # A live server may have written since this test's session last read (a sign-in records the
+    # time); on SQLite a write from a stale read snapshot is refused, so start from a fresh one.
+    db.session.rollback()
     offering = db.session.get(Offering, offering_id)
     for meeting in meetings_of(offering_id)[:attended]:
         db.session.add(

@@ -48,6 +48,9 @@ def other_app(app: Flask, database_url: str) -> Iterator[Flask]:  # noqa: ARG001
 
 
 def signed_in(app: Flask, email: str) -> FlaskClient:
+    # Sign-in writes (last sign-in); the request runs in this test's app context, so end the test's
+    # own read snapshot first, as a real request would start with a fresh session.
+    db.session.rollback()
     client = app.test_client()
     assert client.post("/login", data={"email": email, "password": TEST_PASSWORD}).status_code == 302
     return client
