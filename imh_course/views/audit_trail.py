@@ -14,6 +14,7 @@ from sqlalchemy import Select, select
 from wtforms import SelectChoice
 
 from ..access import require_permission
+from ..converters import parse_db_int
 from ..extensions import db
 from ..forms_coordinator import AuditFilterForm
 from ..models.accounts import User
@@ -34,8 +35,9 @@ def _person(text: str | None) -> int | None | str:
         return None
     if text.casefold() == SYSTEM_ROLE:
         return SYSTEM_ROLE
-    if text.isdigit():
-        return int(text)
+    if text.isdigit():  # any digits: "²" or 10**20 is an id no row has, not a 500
+        found_id = parse_db_int(text)
+        return found_id if found_id is not None else NOBODY
     found = db.session.scalar(select(User.id).where(User.email == text.lower()))
     return found if found is not None else NOBODY
 
@@ -47,8 +49,9 @@ def _day_start(day: date) -> datetime:
 
 def _filtered(form: AuditFilterForm) -> Select:
     query = select(AuditEvent)
-    if form.offering.data and str(form.offering.data).isdigit():
-        query = query.where(AuditEvent.offering_id == int(form.offering.data))
+    if form.offering.data:  # not one of the choices (forged, or past INTEGER) matches nothing
+        offering_id = parse_db_int(str(form.offering.data))
+        query = query.where(AuditEvent.offering_id == (offering_id if offering_id is not None else NOBODY))
     learner = _person(form.learner.data)
     if isinstance(learner, int):
         query = query.where(AuditEvent.learner_id == learner)

@@ -25,6 +25,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..access import can_author, require_permission
+from ..converters import parse_db_int
 from ..extensions import db
 from ..forms_authoring import MARKDOWN_HINT, ActionForm, ExerciseForm
 from ..models.curriculum import ContentOrigin, CourseSession, Exercise
@@ -73,9 +74,17 @@ def _exercise(session: CourseSession, key: str) -> Exercise:
 
 
 def base_version_of(form: Any) -> int | None:
-    """The version the edit form started from (its hidden field), or None."""
+    """The version the edit form started from (its hidden field), or None when the form has none.
+
+    A value no page ever printed (``²``, ``2**31``, ``-1``) is a forged form: 400, nothing saved.
+    """
     value = (form.base_version.data or "").strip()
-    return int(value) if value.isdigit() else None
+    if not value:
+        return None
+    version = parse_db_int(value)
+    if version is None:
+        abort(400)
+    return version
 
 
 def session_url(offering: Offering, session: CourseSession, anchor: str = "") -> str:

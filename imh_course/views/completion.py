@@ -17,6 +17,7 @@ from flask import abort, current_app, render_template, request, url_for
 from sqlalchemy import select
 
 from ..access import require_permission
+from ..converters import page_number
 from ..extensions import db
 from ..forms_coordinator import ActionForm, FundingForm, MatrixFilterForm
 from ..ledgers import credit_policy, learner_ledger
@@ -117,7 +118,7 @@ def completion_matrix(offering_id: int):
     )
     rows = sort_rows(rows, sort, descending)
     pages = max(1, -(-len(rows) // PAGE_SIZE))
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    page = min(page_number(request.args), pages)
     shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     counts = session_counts(matrix.frame, matrix.rows)
     endpoint = attendance_endpoint()

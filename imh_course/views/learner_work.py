@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..access import require_permission
-from ..converters import DB_INT_MAX
+from ..converters import parse_db_int
 from ..extensions import db
 from ..forms import ExerciseResponseForm, MarkCompleteForm, build_quiz_form
 from ..models.curriculum import CourseSession, Exercise, Quiz, Reading
@@ -97,13 +97,19 @@ def exercise(offering_id: int, key: str):
 
 
 def _quiz_version(offering: Offering, key: str, version_id: str | None) -> Quiz:
-    """The version the learner's form was built from (any version of this key in the course)."""
-    # A forged version past the INTEGER column range falls back to the current one, not a 500.
-    if version_id and version_id.isascii() and version_id.isdigit() and int(version_id) <= DB_INT_MAX:
+    """The version the learner's form was built from (any version of this key in the course).
+
+    No version (a GET) or an unknown one is the current version; a value no page ever printed
+    (``²``, ``2**31``, ``-1``) is a forged form: 400, before anything reaches the database.
+    """
+    if version_id and version_id.strip():
+        number = parse_db_int(version_id)
+        if number is None:
+            abort(400)
         quiz = db.session.scalar(
             select(Quiz)
             .join(CourseSession, Quiz.session_id == CourseSession.id)
-            .where(Quiz.id == int(version_id), Quiz.key == key, CourseSession.course_id == offering.course_id)
+            .where(Quiz.id == number, Quiz.key == key, CourseSession.course_id == offering.course_id)
         )
         if quiz is not None:
             return quiz
@@ -128,14 +134,13 @@ def quiz(offering_id: int, key: str):
         form.quiz_version.data = str(version.id)
     else:
         require_writable(enrolment)
-        if not (form.attempt_no.data or "").isdigit():
+        attempt_no = parse_db_int(form.attempt_no.data)
+        if attempt_no is None:
             abort(400)
         if form.validate_on_submit():
             answers = {q.key: _as_list(getattr(form, f"q_{q.key}").data) for q in version.questions}
             try:
-                outcome = submit_attempt(
-                    learner_actor(), offering, version, int(form.attempt_no.data), answers
-                )
+                outcome = submit_attempt(learner_actor(), offering, version, attempt_no, answers)
                 db.session.commit()
             except QuizError as exc:
                 db.session.rollback()

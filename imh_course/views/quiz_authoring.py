@@ -61,6 +61,7 @@ def authoring_quiz_new(offering_id: int, number: int):
         return _question_page(offering, session, form)
     if not form.validate():
         return _question_page(offering, session, form, status=400)
+    base_version_of(form)  # a new quiz has no version yet: an unreadable one is a forged form (400)
     draft, rows = form.question_draft()
     try:
         if form.preview.data:
