@@ -163,6 +163,7 @@ def demo(live_meeting: bool, base_url: str | None) -> None:
     cfg = current_app.config
     if cfg.get("IMH_ENV") == "production":
         raise click.ClickException("The demo has published passwords: it never runs with IMH_ENV=production.")
+    site = (base_url or cfg.get("IMH_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
     try:
         begin_write()
         result = ensure_demo(
@@ -171,7 +172,6 @@ def demo(live_meeting: bool, base_url: str | None) -> None:
             provider=cfg["IMH_PROVIDER_NAME"],
             tz_name=cfg["IMH_TIMEZONE"],
         )
-        site = (base_url or cfg.get("IMH_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
         with current_app.test_request_context("/", base_url=site):  # the certificate prints its /verify link
             story = ensure_demo_story(
                 result,
@@ -190,7 +190,8 @@ def demo(live_meeting: bool, base_url: str | None) -> None:
         f"{what} the demo offering {result.offering.label} with {len(result.offering.meetings)} meetings."
     )
     click.echo(
-        f"Finished offering {story.finished_offering.label}: certificate /verify/{story.certificate_public_id}"
+        f"Finished offering {story.finished_offering.label}, its issued certificate: "
+        f"{site}/verify/{story.certificate_public_id}"
     )
     if moved is not None:
         click.echo(
