@@ -195,3 +195,14 @@ def test_running_the_demo_again_changes_nothing(built, runner):
     assert again.exit_code == 0 and "Reusing" in again.output
     db.session.expire_all()
     assert counts() == before
+
+
+def test_a_meeting_time_range_shows_the_zone_once(built, client):
+    """The roster of a past meeting reads "Tue … · 12:00–1:30 PM EST": one zone, no "PM EST to"."""
+    mid = mid_term()
+    meeting = mid.meetings[0]
+    sign_in(client, "instructor@example.org")
+    page = client.get(f"/staff/offerings/{mid.id}/meetings/{meeting.id}/attendance").get_data(as_text=True)
+    lead = re.search(r'<p class="lead">(.*?)</p>', page, re.S).group(1)
+    assert re.search(r"· 12:00–1:30 PM E[SD]T</time>", lead), lead
+    assert " to " not in re.sub(r"<[^>]+>", "", lead)
