@@ -22,7 +22,7 @@ db: $(STAMP)
 
 demo: db
 	$(BIN)/flask imh content sync
-	$(BIN)/flask imh demo
+	$(BIN)/flask imh demo --base-url http://$(HOST):$(PORT)
 
 run: demo
 	$(BIN)/flask run --host $(HOST) --port $(PORT)

@@ -27,8 +27,32 @@ def local_time(
     return f"{local.strftime(fmt)} {local.tzname()}" if shows_time else local.strftime(fmt)
 
 
+def local_time_range(
+    start: datetime | None, end: datetime | None, tz_name: str | None = None, with_date: bool = True
+) -> str:
+    """A meeting's times with the zone once: "Tue Aug 4, 2026 · 12:00–1:30 PM EDT".
+
+    The AM/PM marker is shared when both ends have it; an end on another day, or in another zone
+    abbreviation (a DST change mid-meeting), is written in full.
+    """
+    if start is None or end is None:
+        return local_time(start or end, tz_name)
+    zone = ZoneInfo(tz_name or current_app.config["IMH_TIMEZONE"])
+    begin, finish = start.astimezone(zone), end.astimezone(zone)
+    day = begin.strftime("%a %b %-d, %Y · ") if with_date else ""
+    if begin.date() != finish.date() or begin.tzname() != finish.tzname():
+        return f"{day}{begin.strftime('%-I:%M %p')} {begin.tzname()} – {local_time(end, tz_name)}"
+    first = (
+        begin.strftime("%-I:%M")
+        if begin.strftime("%p") == finish.strftime("%p")
+        else begin.strftime("%-I:%M %p")
+    )
+    return f"{day}{first}–{finish.strftime('%-I:%M %p')} {finish.tzname()}"
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(local_time_range, "local_time_range")
 
     @app.context_processor
     def _helpers() -> dict[str, object]:

@@ -113,14 +113,15 @@ def test_removed_reading_is_retired_not_deleted(runner, content_copy):
 
 
 def test_demo_is_idempotent(runner):
-    """`flask imh demo` twice: one offering, 11 meetings, 5 accounts, 3 enrolments."""
+    """`flask imh demo` twice: the mid-term and the finished offering (11 meetings each), 9 accounts, 6
+    enrolments (5 mid-term learners, last term's graduate). Each state is checked in test_demo.py."""
     assert runner.invoke(args=["imh", "content", "sync"]).exit_code == 0
     first = runner.invoke(args=["imh", "demo"])
     assert first.exit_code == 0, first.output
     assert "lcsw@example.org" in first.output and "password" in first.output
     second = runner.invoke(args=["imh", "demo"])
     assert second.exit_code == 0 and "Reusing" in second.output
-    assert (count(Offering), count(Meeting), count(User), count(Enrolment)) == (1, 11, 5, 3)
+    assert (count(Offering), count(Meeting), count(User), count(Enrolment)) == (2, 22, 9, 6)
 
 
 def test_demo_before_content_explains_what_to_do(runner):
