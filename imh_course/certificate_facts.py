@@ -23,7 +23,8 @@ from .models.offerings import FORMAT_LABELS, InstructorAssignment, Offering
 from .rules.ce_standing import CeStanding, ce_standing
 from .rules.completion import CertificateKind
 from .rules.credit import CreditPolicy, format_hours, minutes_to_hours
-from .rules.licenses import BOARD_LABELS, Approval
+from .rules.licenses import Approval
+from .rules.staleness import record_now
 
 #: Face-to-face and independent hours are plain clock hours, whatever the CE minutes-per-hour.
 CLOCK = CreditPolicy(minutes_per_hour=60)
@@ -93,25 +94,33 @@ def build_certificate_facts(
         raise ValueError("the offering has no scheduled meetings")
     kind, approval = certificate_kind(learner, offering)
     profile = learner.profile
-    ce = kind is CertificateKind.CE and approval is not None
+    # What the records certify (rules.staleness compares a stored snapshot with the same record).
+    record = record_now(
+        kind,
+        approval,
+        license_type=profile.license_type if profile else None,
+        license_number=profile.license_number if profile else None,
+        ce_hours=format_hours(ledger.ce_hours),
+        face_to_face_hours=clock_hours(ledger.attended_clock_minutes),
+    )
     return CertificateFacts(
         certificate_id=certificate_id,
         version=version,
-        kind=kind,
+        kind=record.kind,
         learner_name=certificate_name(learner),
-        license_type=profile.license_type if ce and profile else None,
-        license_number=profile.license_number if ce and profile else None,
+        license_type=record.license_type,
+        license_number=record.license_number,
         provider_name=provider_name,
-        board_name=BOARD_LABELS[approval.board] if ce else None,
-        provider_number=approval.provider_number if ce else None,
-        approval_statement=approval.statement if ce else None,
+        board_name=record.board_name,
+        provider_number=record.provider_number,
+        approval_statement=record.approval_statement,
         course_title=offering.course.title,
         offering_label=offering.label,
         first_meeting=local_date(offering.meetings[0].start_dt, offering.timezone),
         last_meeting=local_date(offering.meetings[-1].start_dt, offering.timezone),
         delivery_format=FORMAT_LABELS[offering.format],
-        ce_hours=format_hours(ledger.ce_hours) if ce else None,
-        face_to_face_hours=clock_hours(ledger.attended_clock_minutes),
+        ce_hours=record.ce_hours,
+        face_to_face_hours=record.face_to_face_hours,
         independent_hours=format_hours(ledger.independent_hours),
         issue_date=issue_date,
         coordinator_name=coordinator_name,

@@ -398,7 +398,47 @@ def audit_anchor() -> None:
 
 @imh.group("certificates")
 def certificates() -> None:
-    """Issue certificates in bulk."""
+    """Issue certificates in bulk; list those whose records changed since issue."""
+
+
+@certificates.command("stale")
+@click.option("--offering", "offering_id", type=int, default=None, help="One offering's id (default: all).")
+@with_appcontext
+def certificates_stale(offering_id: int | None) -> None:
+    """List valid certificates whose records changed since issue ("reissue needed"); exit 1 if any.
+
+    Read-only: nothing is reissued (a coordinator does that, with a reason, from the "Needs reissue"
+    page). Usable in a nightly job: the exit code says whether anything needs a coordinator.
+    """
+    from sqlalchemy import select
+
+    from .models.offerings import Offering
+    from .operations.stale_certificates import stale_certificates
+
+    if offering_id is not None:
+        offering = db.session.get(Offering, offering_id)
+        if offering is None:
+            raise click.ClickException(f"No offering with id {offering_id}.")
+        offerings = [offering]
+    else:
+        offerings = list(db.session.scalars(select(Offering).order_by(Offering.year, Offering.id)))
+    found = 0
+    for offering in offerings:
+        for item in stale_certificates(offering).values():
+            found += 1
+            changes = "; ".join(c.text for c in item.changes) or "no recorded change"
+            click.echo(
+                f"{item.learner_name} · {item.offering_label} (offering {item.offering_id}) · "
+                f"{item.public_id} v{item.version}: {item.summary} [{changes}]"
+            )
+    checked = f"{len(offerings)} offering{'' if len(offerings) == 1 else 's'}"
+    if found:
+        click.echo(
+            f"{found} certificate{'' if found == 1 else 's'} "
+            f"need{'s' if found == 1 else ''} reissue ({checked} checked)."
+        )
+        sys.exit(1)
+    click.echo(f"No certificate needs reissue ({checked} checked).")
 
 
 @certificates.command("issue")
@@ -419,6 +459,7 @@ def certificates_issue(offering_id: int, coordinator_email: str, base_url: str |
     from .operations.audit import Actor
     from .operations.bulk_certificates import active_rows, issue_due, summary
     from .roles import Permission
+    from .rules.refusals import staff_reasons
 
     base = (base_url or current_app.config.get("IMH_BASE_URL") or "").rstrip("/")
     if not base and not current_app.config.get("SERVER_NAME"):
@@ -448,7 +489,7 @@ def certificates_issue(offering_id: int, coordinator_email: str, base_url: str |
         raise
     click.echo(f"{label}: {summary(result)}.")
     for name, reasons in result.not_eligible:
-        click.echo(f"  not eligible: {name}: {'; '.join(reasons)}", err=True)
+        click.echo(f"  not eligible: {name}: {'; '.join(staff_reasons(name, reasons))}", err=True)
     for name, message in result.failed:
         click.echo(f"  failed: {name}: {message}", err=True)
     if result.failed:

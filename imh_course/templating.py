@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from . import access
 from .content.schema import COMPETENCY_DOMAINS
 from .roles import Permission
+from .rules.refusals import staff_reasons
 
 
 def local_time(
@@ -53,6 +54,8 @@ def local_time_range(
 def register(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_time_range, "local_time_range")
+    # reasons|staff_reasons(name): a refusal as the coordinator reads it (rules.refusals)
+    app.add_template_filter(lambda reasons, name: staff_reasons(name, reasons), "staff_reasons")
 
     @app.context_processor
     def _helpers() -> dict[str, object]:

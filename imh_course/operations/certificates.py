@@ -40,7 +40,6 @@ from ..models.offerings import Enrolment, Offering
 from ..models.types import utcnow
 from ..rules.ce_standing import CeStanding, FaceToFace
 from ..rules.completion import (
-    ATTESTATION_MISSING,
     CertificateKind,
     CompletionFacts,
     CompletionPolicy,
@@ -51,13 +50,13 @@ from ..rules.completion import (
 )
 from ..rules.credit import format_hours
 from ..rules.licenses import Approval
+from ..rules.refusals import ATTESTATION_STALE, LICENSE_NUMBER_MISSING, staff_reasons
 from .audit import Actor, record_event
 from .evaluation import attestation_is_current, current_attestation, evaluation_submitted
 
 log = logging.getLogger("imh_course.certificates")
 
-ATTESTATION_STALE = "Your recorded attendance changed after you attested: review it and attest again"
-LICENSE_NUMBER_MISSING = "Add your license number to your profile (it is printed on the CE certificate)"
+__all__ = ["ATTESTATION_STALE", "LICENSE_NUMBER_MISSING"]  # re-exported: they live in rules.refusals
 MAX_REASON_CHARS = 1_000
 
 
@@ -66,11 +65,20 @@ class CertificateError(ValueError):
 
 
 class NotEligible(CertificateError):
-    """The learner does not (yet) meet the requirements; ``reasons`` lists what is missing."""
+    """The learner does not (yet) meet the requirements; ``reasons`` lists what is missing.
 
-    def __init__(self, reasons: tuple[str, ...]) -> None:
-        super().__init__("Not eligible yet: " + "; ".join(reasons) + ".")
+    The message is for the coordinator who asked (it names the learner: "Not eligible yet: Lena M.
+    has not submitted the course evaluation."); ``reasons`` keep the learner's wording too.
+    """
+
+    def __init__(self, reasons: tuple[str, ...], name: str) -> None:
         self.reasons = reasons
+        self.name = name
+        super().__init__("Not eligible yet: " + "; ".join(staff_reasons(name, reasons)) + ".")
+
+    @property
+    def staff_reasons(self) -> tuple[str, ...]:
+        return staff_reasons(self.name, self.reasons)
 
 
 def new_public_id() -> str:
@@ -150,19 +158,16 @@ def learner_standing(offering: Offering, learner: User, config: Mapping[str, Any
     attestation = current_attestation(offering.id, learner.id)
     attested = attestation_is_current(attestation, ledger)
     completion = evaluate_completion(completion_facts(ledger, evaluated), completion_policy(config))
+    profile = learner.profile
     eligibility = certificate_eligibility(
         kind,
         ce_minutes=ledger.ce_minutes,
         completion=completion,
         evaluation_submitted=evaluated,
         attested=attested,
+        attestation_stale=attestation is not None and not attested,
+        license_numbered=bool(profile and (profile.license_number or "").strip()),
     )
-    reasons = list(eligibility.reasons)
-    if attestation is not None and not attested:
-        reasons = [ATTESTATION_STALE if r == ATTESTATION_MISSING else r for r in reasons]
-    profile = learner.profile
-    if kind is CertificateKind.CE and not (profile and (profile.license_number or "").strip()):
-        reasons.append(LICENSE_NUMBER_MISSING)
     return Standing(
         learner=learner,
         ledger=ledger,
@@ -172,7 +177,7 @@ def learner_standing(offering: Offering, learner: User, config: Mapping[str, Any
         evaluation_submitted=evaluated,
         attestation=attestation,
         attestation_current=attested,
-        eligibility=Eligibility(eligible=not reasons, reasons=tuple(reasons)),
+        eligibility=eligibility,
         certificates=tuple(certificates_of(offering.id, learner.id)),
         unprintable=unsupported_characters(certificate_name(learner)),
         ce_standing=ce,
@@ -219,7 +224,7 @@ def _snapshot(
     """(facts, PDF) of a new version under a new public id; raises before anything is written."""
     standing = learner_standing(offering, learner)
     if not standing.eligibility.eligible:
-        raise NotEligible(standing.eligibility.reasons)
+        raise NotEligible(standing.eligibility.reasons, standing.name)
     if actor.user is None:
         raise CertificateError("Certificates are issued by a coordinator, whose name they carry.")
     public_id = new_public_id()

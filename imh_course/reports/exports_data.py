@@ -10,16 +10,23 @@ come from the learners' tallies (no cells built).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models.certificates import Certificate, CertificateStatus
 from ..models.offerings import EnrolmentStatus, Funding, Offering
 from ..rules.completion import CertificateKind
 from ..rules.credit import CreditPolicy, format_hours, minutes_to_hours
+from ..rules.staleness import CertifiedRecord, staleness
 from .matrix import CLOCK, LearnerRow, OfferingFrame
-from .matrix_data import iter_offering_rows, iter_rows, policies
+from .matrix_data import EXPORT_CHUNK, iter_offering_rows, iter_rows, policies
 
 FUNDING_LABELS = {
     Funding.FULL_FEE: "Full fee",
@@ -41,12 +48,35 @@ def _local_date(moment: datetime, tz_name: str) -> str:
     return moment.astimezone(ZoneInfo(tz_name)).date().isoformat()
 
 
-def certificate_columns(row: LearnerRow) -> tuple[str, str]:
-    """(certificate ID, status): the valid version, else the newest one, else whether it is due."""
+def certificate_columns(row: LearnerRow, stale: str = "") -> tuple[str, str]:
+    """(certificate ID, status): the valid version, else the newest one, else whether it is due.
+    ``stale``: the "reissue needed" summary of a valid certificate the records no longer match."""
     shown = row.valid_certificate or (row.certificates[0] if row.certificates else None)
     if shown is None:
         return "", "not issued (eligible)" if row.eligibility.eligible else "not issued"
+    if stale and shown.status is CertificateStatus.VALID:
+        return shown.public_id, f"valid — {stale}"
     return shown.public_id, shown.status.value
+
+
+def valid_facts(public_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The stored snapshots of these certificates by public id: one statement (run even for none,
+    so an export's statements do not depend on its data)."""
+    return dict(
+        db.session.execute(
+            select(Certificate.public_id, Certificate.facts).where(
+                Certificate.public_id.in_(list(public_ids))
+            )
+        ).all()
+    )
+
+
+def stale_summary(row: LearnerRow, facts: Mapping[str, dict[str, Any]]) -> str:
+    """ "certified 16.50 CE hours; records now 15.00 — reissue needed", or "" (``rules.staleness``)."""
+    valid = row.valid_certificate
+    snapshot = facts.get(valid.public_id) if valid is not None else None
+    certified = CertifiedRecord.from_facts(snapshot) if snapshot is not None else None
+    return staleness(certified, row.record_now).summary if certified is not None else ""
 
 
 # --- CE roster (board audit) -------------------------------------------------------------------------
@@ -94,12 +124,14 @@ def ce_roster_line(
     dates: Sequence[str | None] | None = None,
     texts: tuple[_HoursText, _HoursText] | None = None,
     label: str | None = None,
+    stale: str = "",
 ) -> list[object]:
     """One learner's line. ``dates`` (:func:`meeting_dates`), ``texts`` (CE hours under the credit
-    policy, clock hours) and the offering's ``label`` can be shared by the lines of an export."""
+    policy, clock hours) and the offering's ``label`` can be shared by the lines of an export;
+    ``stale`` flags a valid certificate the records no longer match (:func:`stale_summary`)."""
     dates = meeting_dates(frame) if dates is None else dates
     attended = [dates[i] for i, minutes in enumerate(row.tally.credited) if minutes > 0 and dates[i]]
-    cert_id, cert_status = certificate_columns(row)
+    cert_id, cert_status = certificate_columns(row, stale)
     ce = row.kind is CertificateKind.CE
     return [
         label or offering.label,
@@ -125,11 +157,16 @@ def ce_roster_rows(offerings: Sequence[Offering]) -> Iterator[list[object]]:
     shared: dict[int, tuple[list[str | None], str]] = {}  # offering id -> (meeting dates, label)
     # No independent-learning columns: that work is read only where a certificate of completion's
     # eligibility turns on it (matrix.decided_by_completion), so the status column stays exact.
-    for offering, frame, row in iter_offering_rows(offerings, with_independent=False):
-        mine = shared.get(offering.id)
-        if mine is None:
-            mine = shared[offering.id] = (meeting_dates(frame), offering.label)
-        yield ce_roster_line(offering, frame, row, mine[0], texts, mine[1])
+    # Lines go out EXPORT_CHUNK at a time: the snapshots of their valid certificates are read in one
+    # statement per batch, to flag those the records no longer match ("reissue needed").
+    rows = iter_offering_rows(offerings, with_independent=False)
+    while batch := list(islice(rows, EXPORT_CHUNK)):
+        facts = valid_facts(r.valid_certificate.public_id for _o, _f, r in batch if r.valid_certificate)
+        for offering, frame, row in batch:
+            mine = shared.get(offering.id)
+            if mine is None:
+                mine = shared[offering.id] = (meeting_dates(frame), offering.label)
+            yield ce_roster_line(offering, frame, row, mine[0], texts, mine[1], stale_summary(row, facts))
 
 
 # --- completion matrix -----------------------------------------------------------------------------

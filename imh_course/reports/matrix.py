@@ -22,10 +22,8 @@ from decimal import Decimal
 
 from ..models.certificates import CertificateStatus
 from ..models.offerings import EnrolmentStatus
-from ..operations.certificates import ATTESTATION_STALE, LICENSE_NUMBER_MISSING
 from ..rules.ce_standing import CeStanding, ce_standing
 from ..rules.completion import (
-    ATTESTATION_MISSING,
     CertificateKind,
     CompletionFacts,
     CompletionPolicy,
@@ -42,6 +40,7 @@ from ..rules.credit import (
     minutes_to_hours,
 )
 from ..rules.licenses import Approval
+from ..rules.staleness import CertifiedRecord, record_now
 from .matrix_facts import (
     CertificateInfo,
     ItemInfo,
@@ -216,6 +215,18 @@ class LearnerRow:
     def awaiting_sign_out(self) -> int:
         return self.tally.awaiting.count(1)
 
+    @property
+    def record_now(self) -> CertifiedRecord:
+        """What a certificate issued from these records now would certify (``rules.staleness``)."""
+        return record_now(
+            self.kind,
+            self.approval,
+            license_type=self.learner.license_type,
+            license_number=self.learner.license_number,
+            ce_hours=self.ce_hours_text,
+            face_to_face_hours=self.face_to_face_hours_text,
+        )
+
 
 def build_rows(
     frame: OfferingFrame,
@@ -388,19 +399,15 @@ def _eligibility(
     license_numbered: bool,
 ) -> Eligibility:
     """As ``operations.certificates.learner_standing`` decides it, from preloaded facts."""
-    base = certificate_eligibility(
+    return certificate_eligibility(
         kind,
         ce_minutes=ce_minutes,
         completion=completion,
         evaluation_submitted=evaluated,
         attested=attestation == "current",
+        attestation_stale=attestation == "stale",
+        license_numbered=license_numbered,
     )
-    reasons = list(base.reasons)
-    if attestation == "stale":
-        reasons = [ATTESTATION_STALE if r == ATTESTATION_MISSING else r for r in reasons]
-    if kind is CertificateKind.CE and not license_numbered:
-        reasons.append(LICENSE_NUMBER_MISSING)
-    return Eligibility(eligible=not reasons, reasons=tuple(reasons))
 
 
 # --- filtering and sorting (server-side, from the query string) --------------------------------------

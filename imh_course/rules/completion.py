@@ -11,14 +11,33 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from enum import StrEnum
 
-EVALUATION_MISSING = "Submit the course evaluation"
-ATTESTATION_MISSING = "Attest that your recorded attendance is accurate"
-NO_CE_MINUTES = "No CE-eligible attendance has been credited"
-INCOMPLETE = "Meet the course completion requirements"
+from .refusals import (
+    ATTESTATION_MISSING,
+    ATTESTATION_STALE,
+    EVALUATION_MISSING,
+    INCOMPLETE,
+    LICENSE_NUMBER_MISSING,
+    NO_CE_MINUTES,
+    quizzes_missing,
+    readings_missing,
+    sessions_missing,
+)
 
-
-def _plural(count: int, singular: str, plural: str) -> str:
-    return f"{count} {singular if count == 1 else plural}"
+__all__ = [
+    "ATTESTATION_MISSING",
+    "ATTESTATION_STALE",
+    "EVALUATION_MISSING",
+    "INCOMPLETE",
+    "LICENSE_NUMBER_MISSING",
+    "NO_CE_MINUTES",
+    "CertificateKind",
+    "CompletionFacts",
+    "CompletionPolicy",
+    "CompletionStatus",
+    "Eligibility",
+    "certificate_eligibility",
+    "evaluate_completion",
+]
 
 
 @dataclass(frozen=True)
@@ -89,13 +108,11 @@ def evaluate_completion(
     needed = policy.min_meetings
     credited = facts.meetings_credited
     if credited < needed:
-        more = _plural(needed - credited, "more session", "more sessions")
-        missing.append(f"Attend {more} ({credited} of {needed} needed)")
+        missing.append(sessions_missing(credited, needed))
     if policy.require_all_quizzes and facts.quizzes_passed < facts.quizzes_total:
-        missing.append(f"Pass {_plural(facts.quizzes_total - facts.quizzes_passed, 'quiz', 'quizzes')}")
+        missing.append(quizzes_missing(facts.quizzes_total - facts.quizzes_passed))
     if policy.require_all_readings and facts.readings_done < facts.readings_total:
-        left = _plural(facts.readings_total - facts.readings_done, "reading", "readings")
-        missing.append(f"Mark {left} complete")
+        missing.append(readings_missing(facts.readings_total - facts.readings_done))
     if policy.require_evaluation and not facts.evaluation_submitted:
         missing.append(EVALUATION_MISSING)
     return CompletionStatus(
@@ -127,12 +144,17 @@ def certificate_eligibility(
     completion: CompletionStatus,
     evaluation_submitted: bool,
     attested: bool,
+    attestation_stale: bool = False,
+    license_numbered: bool = True,
 ) -> Eligibility:
     """Decide whether a ``kind`` certificate may be issued; reasons are de-duplicated, in order.
 
     Licence coverage is checked separately (``licenses.approval_for``); this rule covers the
     learner's own steps. A CE certificate needs credited CE minutes > 0; a certificate of
     completion needs the completion policy met, and its reasons repeat what is missing.
+    ``attestation_stale``: the learner attested other minutes than are credited now (they must
+    attest again, which is said so); ``license_numbered``: a license number is on file (a CE
+    certificate prints it). Reasons are :class:`refusals.Reason`: learner and staff wording.
     """
     if isinstance(ce_minutes, bool) or not isinstance(ce_minutes, int) or ce_minutes < 0:
         raise ValueError(f"ce_minutes must be a non-negative integer, got {ce_minutes!r}")
@@ -140,10 +162,12 @@ def certificate_eligibility(
     if not evaluation_submitted:
         reasons.append(EVALUATION_MISSING)
     if not attested:
-        reasons.append(ATTESTATION_MISSING)
+        reasons.append(ATTESTATION_STALE if attestation_stale else ATTESTATION_MISSING)
     if kind is CertificateKind.CE and ce_minutes == 0:
         reasons.append(NO_CE_MINUTES)
     if kind is CertificateKind.COMPLETION and not completion.complete:
         reasons.extend(completion.missing or (INCOMPLETE,))
+    if kind is CertificateKind.CE and not license_numbered:
+        reasons.append(LICENSE_NUMBER_MISSING)
     unique = tuple(dict.fromkeys(reasons))
     return Eligibility(eligible=not unique, reasons=unique)

@@ -28,6 +28,7 @@ from ..models.types import utcnow
 from ..operations.audit import Actor
 from ..operations.certificates import (
     CertificateError,
+    NotEligible,
     Standing,
     completion_policy,
     issue_certificate,
@@ -45,6 +46,7 @@ from ..operations.evaluation import (
     evaluation_summary,
     submit_evaluation,
 )
+from ..operations.stale_certificates import stale_certificates
 from ..reports.matrix import LearnerRow
 from ..reports.matrix_data import load_matrix
 from ..roles import Permission, Role
@@ -226,9 +228,20 @@ def _staff_actor() -> Actor:
     return Actor(user=current_user, role=Role.COORDINATOR.value, ip_address=request.remote_addr)
 
 
+#: where a certificate action returns (a form's "back" field; anything else: the certificates page)
+BACK_PAGES = {"needs_reissue": "imh.needs_reissue"}
+
+
 def _back(offering_id: int, learner_id: int | None = None) -> Response:
-    anchor = f"#learner-{learner_id}" if learner_id else ""
-    return redirect(url_for("imh.staff_certificates", offering_id=offering_id) + anchor)
+    page = BACK_PAGES.get(request.form.get("back", ""), "imh.staff_certificates")
+    anchor = (
+        ""
+        if not learner_id
+        else f"#stale-{learner_id}"
+        if page != "imh.staff_certificates"
+        else f"#learner-{learner_id}"
+    )
+    return redirect(url_for(page, offering_id=offering_id) + anchor)
 
 
 @dataclass(frozen=True)
@@ -289,6 +302,25 @@ def staff_certificates(offering_id: int):
         revoke_form=RevokeForm(),
         titles=TITLES,
         sessions_ahead=sum(1 for m in matrix.frame.meetings.values() if m.end > now),
+        stale=stale_certificates(offering, matrix.rows),
+    )
+
+
+@bp.route("/staff/offerings/<dbint:offering_id>/certificates/needs-reissue")
+@require_permission(Permission.ISSUE_CERTIFICATES, Permission.VIEW_AUDIT_TRAIL)
+def needs_reissue(offering_id: int):
+    """Valid certificates whose records changed since issue, with the changes and a reissue form.
+
+    Coordinators reissue here; admins (who hold the audit trail) read it. Learners see nothing of
+    it: their documents and /verify keep what was certified until the coordinator reissues.
+    """
+    offering = get_or_404(Offering, offering_id)
+    return render_template(
+        "imh_course/certificates/needs_reissue.html",
+        offering=offering,
+        stale=list(stale_certificates(offering).values()),
+        can_issue=current_user.can(Permission.ISSUE_CERTIFICATES),
+        titles=TITLES,
     )
 
 
@@ -312,6 +344,10 @@ def issue(offering_id: int, learner_id: int):
     name = certificate_name(learner)
     try:
         outcome = issue_certificate(_staff_actor(), offering, learner)
+    except NotEligible as exc:  # its message names the learner already, in staff wording
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _back(offering.id, learner.id)
     except CertificateError as exc:
         db.session.rollback()
         flash(f"{name}: {exc}", "error")

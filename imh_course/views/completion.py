@@ -26,6 +26,7 @@ from ..models.attendance import AttendanceEvidence, AttendanceRecord
 from ..models.audit import AuditEvent
 from ..models.offerings import Enrolment, Meeting, Offering
 from ..operations.bulk_certificates import issue_due
+from ..operations.stale_certificates import stale_certificates
 from ..reports.charts import attendance_bars, column_chart, funnel_bars, funnel_chart, session_counts
 from ..reports.exports_data import FUNDING_LABELS
 from ..reports.matrix import SORT_KEYS, LearnerRow, filter_rows, sort_rows
@@ -159,6 +160,7 @@ def completion_matrix(offering_id: int):
         cells=cell_views(offering.id, shown, endpoint),
         funding_labels=FUNDING_LABELS,
         export_args=_query_args(page=None),
+        stale=stale_certificates(offering, matrix.rows),
     )
 
 
@@ -220,6 +222,7 @@ def learner_drilldown(offering_id: int, learner_id: int):
         actors=actors,
         funding_form=funding_form,
         action_form=ActionForm(),
+        stale=stale_certificates(offering, [row]).get(learner_id),
         attendance_endpoint=attendance_endpoint(),
         funding_labels=FUNDING_LABELS,
     )

@@ -123,6 +123,7 @@ EXPECTED: dict[str, str] = {
     "imh.learner_erase":                   "login 403   403   403   403   ok    403",
     "imh.meeting_edit":                    "login 403   403   403   403   ok    403",
     "imh.meetings_schedule":               "login 403   403   403   403   ok    403",
+    "imh.needs_reissue":                   "login 403   403   403   403   ok    ok",
     "imh.offering_edit":                   "login 403   403   403   403   ok    403",
     "imh.offering_new":                    "login 403   403   403   403   ok    403",
     "imh.reissue":                         "login 403   403   403   403   ok    403",

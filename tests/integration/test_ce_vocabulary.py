@@ -47,7 +47,7 @@ LEARNER = {
 STAFF = {
     "imh.attendance_roster", "imh.bulk_issue", "imh.certificates_zip_download", "imh.completion_matrix",
     "imh.export_ce_roster", "imh.export_ce_roster_all", "imh.export_funder_report", "imh.export_matrix",
-    "imh.learner_data_export", "imh.learner_drilldown", "imh.staff_certificates",
+    "imh.learner_data_export", "imh.learner_drilldown", "imh.needs_reissue", "imh.staff_certificates",
     "imh.staff_download_certificate",
 }  # fmt: skip
 PUBLIC = {"imh.verify_certificate"}
