@@ -71,8 +71,9 @@ class IMHCourse:
         if "csrf" not in app.extensions:
             csrf.init_app(app)
 
-        from .database import configure_engine
+        from .database import configure_engine, install_session_teardown
 
+        install_session_teardown(app)
         with app.app_context():
             configure_engine(db.engine)
 

@@ -10,9 +10,10 @@ request (CLI, tests) asks for the write lock with :func:`begin_write`.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from flask import has_request_context, request
+from flask import Flask, has_request_context, request
 from sqlalchemy import Select, event
 from sqlalchemy.engine import Engine
 
@@ -74,3 +75,30 @@ def locked(statement: Select[Any]) -> Select[Any]:
     values from before the other writer committed. Every locked read goes through here.
     """
     return statement.with_for_update().execution_options(populate_existing=True)
+
+
+def remove_session_after_response(exc: BaseException | None) -> None:
+    """Teardown: close the request's session; an error while closing is logged, never raised.
+
+    It runs after the view committed and the response was built, so raising here (a PostgreSQL
+    restart breaking the connection as it goes back to the pool) would turn a saved change into
+    an empty 500 from the WSGI server. The session is dropped from the registry either way so no
+    later context inherits a broken one. Errors before or during commit are not affected: they
+    reach the error pages (which roll back) before teardown.
+    """
+    try:
+        db.session.remove()
+    except Exception:
+        logging.getLogger("imh_course.database").warning(
+            "error closing the database session after the response (the request's work stands)",
+            exc_info=True,
+        )
+        db.session.registry.clear()
+
+
+def install_session_teardown(app: Flask) -> None:
+    """Use :func:`remove_session_after_response` instead of Flask-SQLAlchemy's bare ``remove()``."""
+    funcs = app.teardown_appcontext_funcs
+    funcs[:] = [f for f in funcs if getattr(f, "__func__", None) is not type(db)._teardown_session]
+    if remove_session_after_response not in funcs:
+        app.teardown_appcontext(remove_session_after_response)

@@ -69,7 +69,7 @@ def _safe_row(row: Sequence[object]) -> list[Cell]:
     return [safe_cell(value) for value in row]
 
 
-_LINE_TRIGGER = re.compile(r"(\r\n|\n|\r)(?=[=+\-@\t\r\uff1d\uff0b\uff0d\uff20])")
+_LINE_TRIGGER = re.compile(r"(\r\n|\n|\r|[,;\t])(?=[=+\-@\t\r\uff1d\uff0b\uff0d\uff20])")
 
 
 def _csv_cell(value: object) -> Cell:
@@ -77,6 +77,8 @@ def _csv_cell(value: object) -> Cell:
 
     LibreOffice opened with ``;`` as separator evaluates a formula after a line break inside a
     quoted cell, so each line that starts with a trigger (or a fullwidth ＝＋－＠) gets a ``'``.
+    Once a line break has thrown its quoting off, a ``;`` (or ``,``, tab) inside the text starts a
+    new cell, so a trigger right after one of those separators gets a ``'`` too.
     """
     cell = safe_cell(value)
     if isinstance(cell, str):

@@ -201,3 +201,84 @@ def test_an_oversized_request_gets_a_friendly_413(client):
     response = client.post("/account/forgot", data={"email": "x" * (3 * 1024 * 1024)})
     assert response.status_code == 413
     assert "That upload is too large" in response.get_data(as_text=True)
+
+
+def _post_in_own_context(client, url: str, data: dict[str, str]) -> dict[str, object]:  # noqa: ANN001
+    """POST from a new thread, so Flask pushes and tears down an app context for the request as
+    the WSGI server does (the test's own app context would otherwise keep the session open).
+    Returns ``{"response": ...}`` or ``{"error": ...}`` (what a WSGI server answers with an empty 500)."""
+    import threading
+
+    db.session.remove()  # end the test context's transaction (SQLite: it may hold the write lock)
+    outcome: dict[str, object] = {}
+
+    def post() -> None:
+        try:
+            outcome["response"] = client.post(url, data=data)
+        except Exception as error:  # noqa: BLE001
+            outcome["error"] = error
+
+    worker = threading.Thread(target=post)
+    worker.start()
+    worker.join(30)
+    return outcome
+
+
+PROFILE = {"certificate_name": "Augusta Ada King", "license_type": ""}
+
+
+def test_an_error_closing_the_session_after_a_commit_is_logged_not_a_500(
+    app, client, ada, login, monkeypatch, caplog
+):
+    """Issue 14 item 6: the save committed, then closing the session failed (a PostgreSQL restart).
+
+    The learner gets the normal redirect, the change is kept and the error is logged as a warning.
+    """
+    import threading
+
+    login("ada@example.org")
+    real_close = FlaskSession.close
+    broken: list[bool] = []
+
+    def close(self):  # noqa: ANN001, ANN202
+        real_close(self)
+        if threading.current_thread() is not threading.main_thread():
+            broken.append(True)
+            raise OperationalError("ROLLBACK", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(FlaskSession, "close", close)
+    with caplog.at_level("WARNING", logger="imh_course.database"):
+        outcome = _post_in_own_context(client, "/learn/profile", PROFILE)
+    monkeypatch.undo()
+    assert broken, "the fault was not injected"
+    assert "error" not in outcome, f"the committed save failed: {outcome.get('error')!r}"
+    assert outcome["response"].status_code == 302
+    db.session.expire_all()
+    assert db.session.get(LearnerProfile, ada.id).certificate_name == "Augusta Ada King"
+    assert any(
+        r.levelname == "WARNING" and r.exc_info and "closing the database session" in r.getMessage()
+        for r in caplog.records
+    )
+
+
+def test_an_error_while_committing_still_gives_the_friendly_page(app, client, ada, login, monkeypatch):
+    """Only errors after the commit are forgiven: a commit that fails is a 503 and keeps nothing."""
+    import threading
+
+    login("ada@example.org")
+    real_commit = FlaskSession.commit
+
+    def commit(self):  # noqa: ANN001, ANN202
+        if threading.current_thread() is not threading.main_thread():
+            raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+        real_commit(self)
+
+    monkeypatch.setattr(FlaskSession, "commit", commit)
+    outcome = _post_in_own_context(client, "/learn/profile", PROFILE)
+    monkeypatch.undo()
+    assert "error" not in outcome, repr(outcome.get("error"))
+    assert outcome["response"].status_code == 503
+    assert FRIENDLY in outcome["response"].get_data(as_text=True)
+    assert_no_open_transaction()
+    db.session.expire_all()
+    assert db.session.get(LearnerProfile, ada.id).certificate_name != "Augusta Ada King"

@@ -91,7 +91,7 @@ def test_csv_neutralises_every_cell_including_header():
     assert rows[0] == ["'=H1", "ok"]
     # every line of a multi-line cell is neutralised too (issue 14 item 7): "\r=cmd" -> "'\r'=cmd"
     assert [row[0] for row in rows[1:]] == [
-        "'" + re.sub(r"(\r\n|\n|\r)(?=[=+\-@\t\r])", r"\1'", value) for value in DANGEROUS
+        "'" + re.sub(r"(\r\n|\n|\r|[,;\t])(?=[=+\-@\t\r])", r"\1'", value) for value in DANGEROUS
     ]
 
 
