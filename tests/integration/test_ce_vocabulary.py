@@ -62,6 +62,8 @@ EXEMPT: dict[str, str] = {
     "imh.set_password": "password form",
     "imh.change_password": "password form",
     "imh.audit_trail": "raw audit events (before/after values), not a ledger",
+    "imh.outbox": "email recipients, subjects and delivery status",
+    "imh.outbox_message": "one email's text (reset, invitation or certificate notice)",
     "imh.checkin_code": "the rotating check-in code",
     "imh.checkin_display": "the check-in code screen",
     "imh.enrol": "enrolment form",
