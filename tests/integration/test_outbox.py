@@ -242,3 +242,43 @@ def test_without_a_server_messages_become_files(app, app_config, make_user):
 
 
 _ = (User, TEST_PASSWORD)
+
+
+def test_outbox_page_shows_the_reason_and_retry_now_delivers(app, client, login, make_user, smtp):
+    """A coordinator sees a failed message with its reason, retries it, and the next pass sends it."""
+    from imh_course.roles import Role
+
+    make_user(Role.COORDINATOR, email="coord@example.org")
+    _queue(1)
+
+    async def refuse(server, session, envelope):  # noqa: ANN001, ANN202, ARG001
+        return "550 5.1.1 No such mailbox"
+
+    original = smtp.inbox.handle_DATA
+    smtp.inbox.handle_DATA = refuse
+    deliver_due()
+    smtp.inbox.handle_DATA = original
+    login("coord@example.org")
+    page = client.get("/staff/outbox?status=failed").get_data(as_text=True)
+    assert "p0@example.org" in page and "answered 550: 5.1.1 No such mailbox" in page
+    row = db.session.scalar(select(OutboxMessage))
+    assert client.post(f"/staff/outbox/{row.id}/retry").status_code == 302
+    assert deliver_due().sent == 1
+    assert len(smtp.inbox.received) == 1
+    assert client.get(f"/staff/outbox/{row.id}").status_code == 403  # the text is for admins
+
+
+def test_admin_reads_a_file_delivered_message_in_the_browser(app, client, login, make_user):
+    """Embedded default: the invitation written to a file is readable on the admin's outbox page."""
+    from imh_course.roles import Role
+
+    app.config["IMH_MAIL_SERVER"] = ""
+    make_user(Role.ADMIN, email="root@example.org")
+    user = make_user(email="ada@example.org", full_name="Ada <b>Lovelace</b>")
+    row = enqueue(_message(user.email, 1), "test", user.id)
+    db.session.commit()
+    deliver_due()
+    login("root@example.org")
+    page = client.get(f"/staff/outbox/{row.id}").get_data(as_text=True)
+    assert "http://x/1" in page and "Set a new password" in page
+    assert client.get("/staff/outbox/999999").status_code == 404
