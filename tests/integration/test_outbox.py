@@ -282,3 +282,44 @@ def test_admin_reads_a_file_delivered_message_in_the_browser(app, client, login,
     page = client.get(f"/staff/outbox/{row.id}").get_data(as_text=True)
     assert "http://x/1" in page and "Set a new password" in page
     assert client.get("/staff/outbox/999999").status_code == 404
+
+
+def test_issuing_a_certificate_mails_download_and_verify_links_that_work(app, client, demo, login, smtp):
+    """The learner's mail has the download link (works once signed in) and the public /verify link."""
+    from tests.integration.certificate_helpers import attend, attest, evaluate, finish_independent_work
+
+    attend(demo.offering_id, demo.lcsw_id, 10)
+    finish_independent_work(demo.offering_id, demo.lcsw_id)
+    login("lcsw@example.org")
+    assert evaluate(client, demo.offering_id).status_code == 302
+    assert attest(client, app, demo.offering_id, demo.lcsw_id).status_code == 302
+    client.post("/logout")
+    login("coordinator@example.org")
+    issue = f"/staff/offerings/{demo.offering_id}/certificates/{demo.lcsw_id}/issue"
+    assert client.post(issue).status_code == 302
+    client.post("/logout")
+    deliver_due()
+    [mail] = [m for m in smtp.inbox.received if m["X-Envelope-To"] == "lcsw@example.org"]
+    assert "certificate" in str(mail["Subject"]).lower()
+    download, verify = _links(mail)
+    assert client.get(verify).status_code == 200  # anyone may check it
+    login("lcsw@example.org")
+    response = client.get(download)
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+def test_importing_a_roster_mails_each_new_learner_once(app, demo, smtp):
+    """Every new account from the CSV gets its own invitation; a second import sends nothing more."""
+    from imh_course.operations.enrolment import import_roster
+
+    offering = db.session.get(Offering, demo.offering_id)
+    csv = (
+        b"name,email,discipline,license type,license number,funding\n"
+        b"Ria Roster,ria@example.org,Nursing,RN,,\nSam Roster,sam@example.org,Nursing,RN,,\n"
+    )
+    for _ in range(2):
+        import_roster(Actor.system(), offering, csv)
+        db.session.commit()
+    deliver_due()
+    to = sorted(m["X-Envelope-To"] for m in smtp.inbox.received)
+    assert to == ["ria@example.org", "sam@example.org"]
