@@ -323,3 +323,11 @@ def test_importing_a_roster_mails_each_new_learner_once(app, demo, smtp):
     deliver_due()
     to = sorted(m["X-Envelope-To"] for m in smtp.inbox.received)
     assert to == ["ria@example.org", "sam@example.org"]
+
+
+def test_cli_outbox_run_once_delivers_and_exits(app, runner, smtp):
+    """`flask imh outbox run --once` sends what is due and returns."""
+    _queue(2)
+    result = runner.invoke(args=["imh", "outbox", "run", "--once"])
+    assert result.exit_code == 0, result.output
+    assert len(smtp.inbox.received) == 2
