@@ -494,3 +494,28 @@ def certificates_issue(offering_id: int, coordinator_email: str, base_url: str |
         click.echo(f"  failed: {name}: {message}", err=True)
     if result.failed:
         sys.exit(1)
+
+
+@imh.group("outbox")
+def outbox() -> None:
+    """Deliver the queued emails (see README "Email")."""
+
+
+@outbox.command("run")
+@click.option("--once", is_flag=True, help="Deliver everything due now, then exit.")
+@with_appcontext
+def outbox_run(once: bool) -> None:
+    """Claim due messages and deliver them (SMTP, or files when no server is set); safe to run twice."""
+    import time
+
+    from .mail.outbox import deliver_due
+
+    poll = float(current_app.config.get("IMH_OUTBOX_POLL_SECONDS") or 5)
+    while True:
+        report = deliver_due()
+        if report.attempted:
+            counts = f"{report.sent} sent, {report.retrying} to retry, {report.failed} failed"
+            click.echo(f"outbox: {counts}", err=True)
+        if once:
+            return
+        time.sleep(poll)

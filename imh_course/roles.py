@@ -29,6 +29,7 @@ class Permission(StrEnum):
     EXPORT_REPORTS = "export_reports"
     VIEW_AUDIT_TRAIL = "view_audit_trail"
     MANAGE_ACCOUNTS = "manage_accounts"
+    VIEW_OUTBOX = "view_outbox"  # the outbox page: status, failure reasons, retry now
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -46,9 +47,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.EXPORT_REPORTS,
             Permission.VIEW_AUDIT_TRAIL,
             Permission.TAKE_ATTENDANCE,
+            Permission.VIEW_OUTBOX,
         }
     ),
-    Role.ADMIN: frozenset({Permission.MANAGE_ACCOUNTS, Permission.VIEW_AUDIT_TRAIL}),
+    Role.ADMIN: frozenset({Permission.MANAGE_ACCOUNTS, Permission.VIEW_AUDIT_TRAIL, Permission.VIEW_OUTBOX}),
 }
 
 

@@ -36,6 +36,23 @@ DEFAULTS: dict[str, Any] = {
     "IMH_AUDIT_ANCHOR_EVERY": 100,
     # The site's public address, used for links printed by CLI commands (e.g. https://imh.example.org)
     "IMH_BASE_URL": "",
+    # Email (see README "Email"): with no server set, messages are written to files under
+    # IMH_MAIL_FOLDER (default: the instance folder's mail/) for an admin to read in the browser.
+    "IMH_MAIL_SERVER": "",
+    "IMH_MAIL_PORT": 587,
+    # starttls (upgrade after connecting, usually port 587), tls (TLS from the start, usually 465)
+    # or none (loopback relays only)
+    "IMH_MAIL_SECURITY": "starttls",
+    "IMH_MAIL_USERNAME": "",
+    "IMH_MAIL_PASSWORD": "",
+    "IMH_MAIL_SENDER": "IMH Course <no-reply@localhost>",
+    "IMH_MAIL_FOLDER": "",
+    "IMH_MAIL_TIMEOUT_SECONDS": 30,
+    # The worker (flask imh outbox run): attempts before a message is marked failed, messages
+    # claimed at a time, seconds between looks at an empty outbox
+    "IMH_OUTBOX_MAX_ATTEMPTS": 8,
+    "IMH_OUTBOX_BATCH": 20,
+    "IMH_OUTBOX_POLL_SECONDS": 5,
 }
 
 

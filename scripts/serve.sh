@@ -11,4 +11,8 @@ export IMH_RATELIMIT_STORAGE_URI="${IMH_RATELIMIT_STORAGE_URI:-redis://127.0.0.1
 export FLASK_APP=app:create_app
 .venv/bin/flask db upgrade
 .venv/bin/flask imh content sync
-exec .venv/bin/gunicorn --config scripts/gunicorn_conf.py "app:create_app()"
+# The outbox worker delivers queued email beside gunicorn (several may run: claims never overlap).
+.venv/bin/flask imh outbox run &
+worker=$!
+trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM
+.venv/bin/gunicorn --config scripts/gunicorn_conf.py "app:create_app()"

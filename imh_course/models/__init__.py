@@ -16,6 +16,7 @@ from .offerings import (
     Offering,
     Term,
 )
+from .outbox import OutboxMessage, OutboxStatus
 from .progress import (
     ExerciseResponse,
     ExerciseResponseRevision,
@@ -57,6 +58,8 @@ __all__ = [
     "LearnerProfile",
     "Meeting",
     "Offering",
+    "OutboxMessage",
+    "OutboxStatus",
     "Quiz",
     "QuizQuestion",
     "Reading",

@@ -133,12 +133,17 @@ class LinkDelivery:
     shown_link: str | None
 
 
-def deliver_account_link(user: User, kind: TokenPurpose, link: str) -> LinkDelivery:
+def deliver_account_link(user: User, kind: TokenPurpose, link: str, valid_for: str) -> LinkDelivery:
     """Hand an invitation or password-reset ``link`` to ``user``: the one place links leave the app.
 
-    There is no email yet, so the link comes back for the person who asked for it to pass on by
-    hand (as coordinators do with invitations). The outbox will queue the message here instead,
-    in the caller's transaction (call this before committing), and return ``shown_link=None``.
+    The message is queued in the outbox in the caller's transaction (call this before committing:
+    a rollback sends nothing). The link also comes back for the admin who asked, to pass on by hand
+    when mail cannot reach the person (a full mailbox, a typo in the address being fixed).
     """
-    del user, kind  # the outbox will address and word the message with them
+    from ..mail import notify  # the outbox builds on accounts: import here, not at module load
+
+    if kind is TokenPurpose.INVITE:
+        notify.queue_invitation(user, "", link=link, valid_for=valid_for)
+    else:
+        notify.queue_password_reset(user, "", valid_for, link=link)
     return LinkDelivery(shown_link=link)

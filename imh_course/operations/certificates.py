@@ -34,6 +34,7 @@ from ..documents._pdf import unsupported_characters
 from ..documents.certificate import CertificateFacts, facts_digest, render_certificate_pdf
 from ..extensions import db
 from ..ledgers import LearnerLedger, credit_policy, learner_ledger
+from ..mail.notify import queue_certificate_issued
 from ..models.accounts import User
 from ..models.certificates import Attestation, Certificate, CertificateStatus
 from ..models.offerings import Enrolment, Offering
@@ -312,6 +313,7 @@ def issue_certificate(actor: Actor, offering: Offering, learner: User) -> IssueO
         learner_id=learner.id,
         after=_summary(certificate),
     )
+    queue_certificate_issued(learner, offering, certificate)
     return IssueOutcome(certificate, created=True)
 
 

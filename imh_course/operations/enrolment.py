@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from ..database import begin_write, serialize_writers
 from ..extensions import db
+from ..mail.notify import queue_invitation
 from ..models.accounts import TokenPurpose, User
 from ..models.offerings import Enrolment, EnrolmentStatus, Funding, Offering
 from ..roles import Role
@@ -96,9 +97,11 @@ def _account_problem(user: User) -> str | None:
     return None
 
 
-def _invite(actor: Actor, user: User) -> str:
+def _invite(actor: Actor, user: User, offering: Offering | None = None) -> str:
+    """A fresh invitation token, its audit event and the invitation email (same transaction)."""
     raw = issue_token(user, TokenPurpose.INVITE)
     record_event(actor, "account.invite", "user", user.id, learner_id=user.id, after={"purpose": "invite"})
+    queue_invitation(user, raw, offering)
     return raw
 
 
@@ -129,7 +132,7 @@ def enrol_learner(actor: Actor, offering: Offering, data: LearnerData) -> EnrolR
                 license_number=data.license_number,
             ),
         )
-        created_account, invite = True, _invite(actor, user)
+        created_account, invite = True, _invite(actor, user, offering)
     else:
         problem = _account_problem(user)
         if problem:

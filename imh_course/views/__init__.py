@@ -28,6 +28,7 @@ from . import (  # noqa: E402,F401  (routes register on bp)
     learner,
     learner_work,
     my_data,
+    outbox,
     profile,
     public,
     quiz_authoring,

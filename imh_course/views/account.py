@@ -10,18 +10,20 @@ from ..access import login_required_view, public
 from ..auth import hash_password, verify_password
 from ..extensions import db, limiter
 from ..forms_account import ChangePasswordForm, ForgotPasswordForm
-from ..models.accounts import User
+from ..mail.notify import queue_password_reset
+from ..models.accounts import TokenPurpose, User
 from ..operations.accounts import find_user, password_problem
-from ..operations.audit import Actor, record_event
+from ..operations.audit import SYSTEM_ROLE, Actor, record_event
+from ..operations.tokens import issue_token
 from ..roles import Role
 from . import bp
 from .auth import home_for
 
 #: The same words for every address, so the page cannot tell who has an account (ASVS 2.5).
 FORGOT_MESSAGE = (
-    "Thank you. If that address belongs to an account, your course coordinator can send you a "
-    "link to set a new password: please contact them. For your security this page gives the same "
-    "answer for every address."
+    "Thank you. If that address belongs to an account, we have emailed it a link to set a new "
+    "password (it works once, for 1 hour). For your security this page gives the same answer for "
+    "every address."
 )
 _ROLE_ORDER = (Role.ADMIN, Role.COORDINATOR, Role.INSTRUCTOR, Role.LEARNER)
 
@@ -29,6 +31,20 @@ _ROLE_ORDER = (Role.ADMIN, Role.COORDINATOR, Role.INSTRUCTOR, Role.LEARNER)
 def _own_actor(user: User) -> Actor:
     role = next((r for r in _ROLE_ORDER if user.has_role(r)), Role.LEARNER)
     return Actor(user=user, role=role.value, ip_address=request.remote_addr)
+
+
+def mail_reset_link(user: User) -> None:
+    """A reset token, its audit event and the email, in the caller's transaction."""
+    raw = issue_token(user, TokenPurpose.RESET)
+    record_event(
+        Actor(user=None, role=SYSTEM_ROLE, ip_address=request.remote_addr),
+        "account.reset_link",
+        "user",
+        user.id,
+        after={"valid_hours": 1, "requested": "forgot-password page"},
+        learner_id=user.id if user.has_role(Role.LEARNER) else None,
+    )
+    queue_password_reset(user, raw)
 
 
 def _per_person() -> str:
@@ -74,12 +90,16 @@ def change_password():
 @public
 @limiter.limit("5 per minute", methods=["POST"])
 def forgot_password():
-    """Always the same answer; a coordinator issues reset links (``flask imh user reset-link``)."""
+    """Always the same answer; a reset link is mailed (via the outbox) only to an enabled account."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
         user = find_user(email)
-        security_log.reset_requested(email, user is not None and user.is_enabled)
+        eligible = user is not None and user.is_enabled and user.erased_dt is None
+        if eligible:
+            mail_reset_link(user)
+            db.session.commit()
+        security_log.reset_requested(email, eligible)
         return render_template("imh_course/account/forgot.html", form=form, sent=True, message=FORGOT_MESSAGE)
     status = 400 if request.method == "POST" else 200
     return render_template("imh_course/account/forgot.html", form=form, sent=False), status

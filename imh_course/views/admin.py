@@ -19,6 +19,7 @@ from ..access import require_permission
 from ..extensions import db
 from ..forms_admin import ROLE_LABELS, AccountForm, AccountSearchForm
 from ..forms_coordinator import ActionForm, ReasonForm
+from ..mail.notify import external_url
 from ..models.accounts import TokenPurpose, User, UserRole
 from ..models.offerings import Enrolment
 from ..operations.account_admin import (
@@ -144,7 +145,11 @@ def _account_data(form: AccountForm) -> AccountData:
 
 def _link_page(user: User, kind: TokenPurpose, raw: str, *, created: bool) -> str:
     """Hand the link over (in this transaction), commit, and show what became of it."""
-    delivery = deliver_account_link(user, kind, url_for("imh.set_password", token=raw, _external=True))
+    invite = kind is TokenPurpose.INVITE
+    valid_for = f"{INVITE_TTL.days} days" if invite else f"{ADMIN_RESET_TTL // HOUR} hours"
+    delivery = deliver_account_link(
+        user, kind, external_url("imh.set_password", token=raw), valid_for
+    )
     db.session.commit()
     if kind is TokenPurpose.RESET:
         security_log.reset_link_issued(user.id, ADMIN_RESET_TTL.total_seconds() / 3600)
@@ -154,9 +159,7 @@ def _link_page(user: User, kind: TokenPurpose, raw: str, *, created: bool) -> st
         kind=kind.value,
         link=delivery.shown_link,
         created=created,
-        valid_for=f"{INVITE_TTL.days} days"
-        if kind is TokenPurpose.INVITE
-        else f"{ADMIN_RESET_TTL // HOUR} hours",
+        valid_for=valid_for,
     )
 
 

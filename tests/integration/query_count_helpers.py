@@ -37,6 +37,7 @@ from imh_course.models import (
     LearnerProfile,
     Meeting,
     Offering,
+    OutboxMessage,
     Quiz,
     QuizAttempt,
     Reading,
@@ -226,6 +227,8 @@ def build_world(app: Flask, client: FlaskClient) -> World:
         "fmt": "csv",
         "action": "publish",
         "token": token,
+        # the certificate issued above queued its email
+        "message_id": db.session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id).limit(1)),
         "reading_key": readings_for(1)[0].key,
         "exercise_key": exercise.key,
         "quiz_key": quiz.key,

@@ -19,7 +19,7 @@ from flask import url_for
 from sqlalchemy import select
 
 from imh_course.extensions import db
-from imh_course.models import Certificate, Course, Offering, QuizAttempt, TokenPurpose, User
+from imh_course.models import Certificate, Course, Offering, OutboxMessage, QuizAttempt, TokenPurpose, User
 from imh_course.models.offerings import DeliveryFormat, Term
 from imh_course.operations.accounts import create_user
 from imh_course.operations.audit import Actor
@@ -141,6 +141,10 @@ EXPECTED: dict[str, str] = {
     "imh.admin_account_status":            "login 403   403   403   403   403   ok",
     "imh.admin_accounts":                  "login 403   403   403   403   403   ok",
     "imh.admin_home":                      "login 403   403   403   403   403   ok",
+    # Outbox: coordinators and admins see it and retry; reading a message (it may hold a link): admins
+    "imh.outbox":                          "login 403   403   403   403   ok    ok",
+    "imh.outbox_retry":                    "login 403   403   403   403   ok    ok",
+    "imh.outbox_message":                  "login 403   403   403   403   403   ok",
 }
 # fmt: on
 
@@ -217,6 +221,7 @@ def world(app, client, demo, login) -> World:
             "fmt": "csv",
             "action": "publish",
             "token": token,
+            "message_id": db.session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id).limit(1)),
             "reading_key": readings_for(1)[0].key,
             "exercise_key": exercise.key,
             "quiz_key": quiz.key,

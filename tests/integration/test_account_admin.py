@@ -5,6 +5,8 @@ reset links — audited, and never able to leave the site without an enabled adm
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 
 import pytest
@@ -13,8 +15,9 @@ from sqlalchemy import select
 
 from imh_course.extensions import db
 from imh_course.models import AuditEvent, User
+from imh_course.models.outbox import OutboxMessage
 from imh_course.operations.account_admin import AccountData, update_account
-from imh_course.operations.accounts import AccountError, LinkDelivery
+from imh_course.operations.accounts import AccountError
 from imh_course.operations.audit import Actor
 from imh_course.roles import Role
 from tests.conftest import TEST_PASSWORD
@@ -307,19 +310,17 @@ def test_a_disabled_account_gets_no_link(client, admin, make_user):
     assert events("account.reset_link", user.id) == []
 
 
-def test_links_go_out_through_deliver_account_link(client, admin, make_user, monkeypatch):
-    """The one delivery point: when it sends the link itself, the page no longer shows it."""
+def test_a_link_the_admin_sends_is_queued_as_an_email_with_that_link(client, admin, make_user):
+    """The admin's reset link goes out by email (outbox, same transaction) and is shown as a fallback."""
     user = make_user(Role.LEARNER, email="mailed@example.org")
-    handed = []
-
-    def deliver(person, kind, link):  # noqa: ANN001, ANN202
-        handed.append((person.id, kind.value, link))
-        return LinkDelivery(shown_link=None)
-
-    monkeypatch.setattr("imh_course.views.admin.deliver_account_link", deliver)
     page = client.post(f"/admin/accounts/{user.id}/link").get_data(as_text=True)
-    assert handed and handed[0][:2] == (user.id, "reset") and "/account/set-password/" in handed[0][2]
-    assert "invite-link" not in page and "on its way to mailed@example.org" in page
+    link = shown_link(page)
+    assert "An email with this link is queued for mailed@example.org" in page
+    queued = db.session.scalars(select(OutboxMessage).where(OutboxMessage.user_id == user.id)).all()
+    assert [(m.kind, m.recipient) for m in queued] == [("password_reset", "mailed@example.org")]
+    body = email.message_from_string(queued[0].content or "", policy=email.policy.default)
+    text = body.get_body(preferencelist=("plain",)).get_content()
+    assert link in text and "24 hours" in text
 
 
 # --- last sign-in and erased accounts -----------------------------------------------------------

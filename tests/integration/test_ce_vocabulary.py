@@ -67,6 +67,8 @@ EXEMPT: dict[str, str] = {
     "imh.admin_account": "one account's details and its offerings, no hours",
     "imh.admin_account_new": "account form",
     "imh.admin_account_status": "disable/enable form",
+    "imh.outbox": "email recipients, subjects and delivery status",
+    "imh.outbox_message": "one email's text (reset, invitation or certificate notice)",
     "imh.checkin_code": "the rotating check-in code",
     "imh.checkin_display": "the check-in code screen",
     "imh.enrol": "enrolment form",

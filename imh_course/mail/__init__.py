@@ -1,0 +1,1 @@
+"""Email: message builders (:mod:`.messages`), the outbox and its worker (:mod:`.outbox`)."""
