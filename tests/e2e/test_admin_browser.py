@@ -18,6 +18,8 @@ ADMIN = "admin@example.org"
 
 
 def fits_the_screen(page) -> bool:  # noqa: ANN001
+    # after a click the next page may still be loading its stylesheet: measure the laid-out page
+    page.wait_for_load_state("load")
     return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
 
 
@@ -75,5 +77,6 @@ def test_an_admin_manages_an_account_from_the_browser(page, live_server, demo): 
     expect(page.get_by_text("disabled", exact=True)).to_be_visible()
 
     page.get_by_role("link", name="← Accounts").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Accounts")
     page.set_viewport_size({"width": 375, "height": 740})
     assert fits_the_screen(page)
