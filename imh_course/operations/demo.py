@@ -299,7 +299,7 @@ DEMO_SIGN_INS: tuple[tuple[DemoAccount, str], ...] = (
     (STORY_LEARNERS[0], "LMSW, one excused absence: can miss no further session"),
     (STORY_LEARNERS[1], "LMFT, signed in but not out at the last meeting: that meeting credits nothing"),
     (GRADUATE, "LCSW, last term's offering finished: an issued CE certificate (verify it)"),
-    (ADMIN, "accounts and the audit trail"),
+    (ADMIN, "accounts, the email outbox (read the demo's emails) and the audit trail"),
 )
 
 LATE_MEETING = 1  # the LMHC arrives late at the second meeting …

@@ -24,6 +24,7 @@ from imh_course.models import (
     ReadingCompletion,
     User,
 )
+from imh_course.models.outbox import OutboxMessage
 from imh_course.models.types import utcnow
 from imh_course.operations.accounts import find_user
 from imh_course.operations.certificates import learner_standing
@@ -186,6 +187,16 @@ def test_every_listed_account_signs_in_including_the_admin(built, client):
         assert email in built
         sign_in(client, email)
     assert client.get("/staff/audit").status_code == 200  # signed in as the admin last
+
+
+def test_the_admin_reads_the_demo_email_in_the_outbox(built, client):
+    """Without a mail server the demo's email is kept: the admin opens the certificate notice."""
+    sign_in(client, "admin@example.org")
+    outbox = client.get("/staff/outbox").get_data(as_text=True)
+    assert "graduate@example.org" in outbox
+    message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "certificate_issued"))
+    page = client.get(f"/staff/outbox/{message.id}")
+    assert page.status_code == 200 and "/verify/" in page.get_data(as_text=True)
 
 
 def test_running_the_demo_again_changes_nothing(built, runner):
