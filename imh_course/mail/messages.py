@@ -146,9 +146,31 @@ def invitation(
 
 
 def certificate_issued(
-    site: Site, *, name: str, address: str, offering: str, download: str, verify: str
+    site: Site,
+    *,
+    name: str,
+    address: str,
+    offering: str,
+    download: str,
+    verify: str,
+    ce_hours: str | None,
+    face_to_face_hours: str,
 ) -> EmailMessage:
-    """The learner's certificate is ready: where to download it, and the public check."""
+    """The learner's certificate is ready: what it certifies, where to download it, the public check.
+
+    The wording follows the certificate itself: CE contact hours only on a CE certificate, so a
+    learner whose license the approvals do not cover is never told they earned CE.
+    """
+    if ce_hours is not None:
+        what = (
+            f"Your certificate of continuing education for {offering} has been issued. "
+            f"It certifies {ce_hours} CE contact hours."
+        )
+    else:
+        what = (
+            f"Your certificate of completion for {offering} has been issued. It lists "
+            f"{face_to_face_hours} face-to-face clock hours (not CE credit)."
+        )
     return compose(
         sender=site.sender,
         to_name=name,
@@ -156,7 +178,7 @@ def certificate_issued(
         subject=f"Your certificate for {site.course} is ready",
         blocks=[
             Para(f"Dear {name},"),
-            Para(f"Your certificate of completion for {offering} has been issued."),
+            Para(what),
             Link("Download your certificate (sign in first)", download),
             Para("Anyone you give this address to, such as a licensing board, can check the certificate:"),
             Link("Verify the certificate", verify),

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import current_app, has_request_context, url_for
 
+from ..documents.certificate import CertificateFacts
 from ..models.accounts import User
 from ..models.certificates import Certificate
 from ..models.offerings import Offering
@@ -65,6 +66,7 @@ def queue_invitation(
 
 
 def queue_certificate_issued(user: User, offering: Offering, certificate: Certificate) -> OutboxMessage:
+    facts = CertificateFacts.from_dict(certificate.facts)
     message = messages.certificate_issued(
         _site(offering),
         name=user.full_name,
@@ -72,5 +74,7 @@ def queue_certificate_issued(user: User, offering: Offering, certificate: Certif
         offering=offering.label,
         download=external_url("imh.download_certificate", public_id=certificate.public_id),
         verify=external_url("imh.verify_certificate", public_id=certificate.public_id),
+        ce_hours=facts.ce_hours,
+        face_to_face_hours=facts.face_to_face_hours,
     )
     return enqueue(message, "certificate_issued", user.id)

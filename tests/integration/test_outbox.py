@@ -301,11 +301,33 @@ def test_issuing_a_certificate_mails_download_and_verify_links_that_work(app, cl
     deliver_due()
     [mail] = [m for m in smtp.inbox.received if m["X-Envelope-To"] == "lcsw@example.org"]
     assert "certificate" in str(mail["Subject"]).lower()
+    text = " ".join(_text(mail).split())
+    assert "certificate of continuing education" in text and "certifies 15.00 CE contact hours" in text
     download, verify = _links(mail)
     assert client.get(verify).status_code == 200  # anyone may check it
     login("lcsw@example.org")
     response = client.get(download)
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+def test_a_nurse_is_not_told_of_ce_in_her_certificate_mail(app, client, demo, login, smtp):
+    """An RN (not covered by the approvals) gets a certificate of completion: the mail says so, no CE."""
+    from tests.integration.certificate_helpers import attend, attest, evaluate, finish_independent_work
+
+    attend(demo.offering_id, demo.nurse_id, 11)
+    finish_independent_work(demo.offering_id, demo.nurse_id)
+    login("nurse@example.org")
+    assert evaluate(client, demo.offering_id).status_code == 302
+    assert attest(client, app, demo.offering_id, demo.nurse_id).status_code == 302
+    client.post("/logout")
+    login("coordinator@example.org")
+    issue = f"/staff/offerings/{demo.offering_id}/certificates/{demo.nurse_id}/issue"
+    assert client.post(issue).status_code == 302
+    deliver_due()
+    [mail] = [m for m in smtp.inbox.received if m["X-Envelope-To"] == "nurse@example.org"]
+    text = " ".join(_text(mail).split())
+    assert "certificate of completion" in text and "16.50 face-to-face clock hours (not CE credit)" in text
+    assert "CE contact hours" not in text and "continuing education" not in text
 
 
 def test_importing_a_roster_mails_each_new_learner_once(app, demo, smtp):
