@@ -24,6 +24,7 @@ from ..models.certificates import Certificate, CertificateStatus
 from ..models.offerings import EnrolmentStatus, Funding, Offering
 from ..rules.completion import CertificateKind
 from ..rules.credit import CreditPolicy, format_hours, minutes_to_hours
+from ..rules.refusals import staff_reasons
 from ..rules.staleness import CertifiedRecord, staleness
 from .matrix import CLOCK, LearnerRow, OfferingFrame
 from .matrix_data import EXPORT_CHUNK, iter_offering_rows, iter_rows, policies
@@ -223,7 +224,9 @@ def matrix_line(row: LearnerRow) -> list[object]:
         row.independent_hours_text,
         "submitted" if row.evaluation_submitted else "not submitted",
         row.attestation,
-        "complete" if row.completion.complete else "; ".join(row.completion.missing),
+        "complete"
+        if row.completion.complete
+        else "; ".join(staff_reasons(row.learner.name, row.completion.missing)),  # staff read it
         "yes" if row.at_risk else "",
         cert_id,
         cert_status,

@@ -60,6 +60,7 @@ from imh_course.rules.credit import (
     minutes_to_hours,
 )
 from imh_course.rules.licenses import Approval, approval_for
+from imh_course.rules.refusals import staff_reasons
 
 # --- reports/matrix.py -----
 CLOCK = CreditPolicy(minutes_per_hour=60)
@@ -741,7 +742,9 @@ def matrix_line(row: LearnerRow) -> list[object]:
         row.independent_hours_text,
         "submitted" if row.evaluation_submitted else "not submitted",
         row.attestation,
-        "complete" if row.completion.complete else "; ".join(row.completion.missing),
+        "complete"
+        if row.completion.complete
+        else "; ".join(staff_reasons(row.learner.name, row.completion.missing)),  # staff read it
         "yes" if row.at_risk else "",
         cert_id,
         cert_status,

@@ -143,6 +143,8 @@ def test_completion_matrix_export_has_five_columns_per_session(client, records, 
     assert (line["S3 attendance"], line["S11 attendance"]) == ("no record", "")  # past / not yet held
     assert (line["Face-to-face hours"], line["CE hours"]) == ("3.00", "3.00")
     assert re.fullmatch(r"0/[1-9]", line["S1 readings"])
+    # written for the coordinator who reads it, naming the learner, not "Attend 2 more sessions"
+    assert line["Completion"].startswith(f"{line['Learner']} needs ") and "Attend" not in line["Completion"]
 
 
 def test_funder_report_groups_by_funding_and_discipline(client, demo, login):
