@@ -196,7 +196,7 @@ def matrix_header(frame: OfferingFrame) -> list[str]:
     ]
 
 
-def matrix_line(row: LearnerRow) -> list[object]:
+def matrix_line(row: LearnerRow, stale: str = "") -> list[object]:
     line: list[object] = [
         row.learner.name,
         row.learner.email,
@@ -216,7 +216,7 @@ def matrix_line(row: LearnerRow) -> list[object]:
             f"{c.exercises_submitted}/{c.exercises_total}",
             quiz if c.quizzes_total else "",
         ]
-    cert_id, cert_status = certificate_columns(row)
+    cert_id, cert_status = certificate_columns(row, stale)
     return line + [
         row.meetings_credited,
         row.face_to_face_hours_text,
@@ -234,8 +234,13 @@ def matrix_line(row: LearnerRow) -> list[object]:
 
 
 def matrix_rows(offering: Offering) -> Iterator[list[object]]:
-    for _frame, row in iter_rows(offering):
-        yield matrix_line(row)
+    """The matrix lines, EXPORT_CHUNK at a time; a valid certificate the records no longer match is
+    flagged "reissue needed" in its status, as on the CE roster (one statement per batch)."""
+    rows = iter_rows(offering)
+    while batch := list(islice(rows, EXPORT_CHUNK)):
+        facts = valid_facts(r.valid_certificate.public_id for _f, r in batch if r.valid_certificate)
+        for _frame, row in batch:
+            yield matrix_line(row, stale_summary(row, facts))
 
 
 # --- funder report -----------------------------------------------------------------------------------

@@ -116,12 +116,13 @@ def test_a_correction_behind_a_valid_certificate_is_flagged_on_every_staff_surfa
         assert "Attendance corrected, session 1: present → late" in text and REASON in text, url
     matrix = page(client, f"{base}/matrix")
     assert "reissue needed" in matrix and "Attendance corrected, session 1" in matrix
-    roster = client.get(f"{base}/exports/ce-roster.csv").get_data(as_text=True).lstrip("\ufeff")
-    (line,) = [r for r in csv.DictReader(io.StringIO(roster)) if r["Email"] == "lcsw@example.org"]
-    assert (
-        line["Certificate status"]
-        == f"valid — certified {certified} CE hours; records now {now} — reissue needed"
-    )
+    for export in ("ce-roster.csv", "completion-matrix.csv"):
+        data = client.get(f"{base}/exports/{export}").get_data(as_text=True).lstrip("\ufeff")
+        (line,) = [r for r in csv.DictReader(io.StringIO(data)) if r["Email"] == "lcsw@example.org"]
+        assert (
+            line["Certificate status"]
+            == f"valid — certified {certified} CE hours; records now {now} — reissue needed"
+        ), export
 
 
 def test_the_learner_and_verify_keep_what_was_certified(app, client, login, demo, issued):
