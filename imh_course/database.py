@@ -67,14 +67,17 @@ def serialize_writers(topic: str) -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(topic.encode())})
 
 
-def locked(statement: Select[Any]) -> Select[Any]:
+def locked(statement: Select[Any], *, skip_locked: bool = False) -> Select[Any]:
     """``statement`` as a locked re-read: ``FOR UPDATE`` and rows refreshed from the database.
 
     Without ``populate_existing`` SQLAlchemy hands back the identity-map copy an earlier read of
     the request loaded, so on PostgreSQL a writer that waited for the lock would still see the
     values from before the other writer committed. Every locked read goes through here.
+
+    ``skip_locked``: rows another transaction holds are passed over, not waited for (a queue's
+    workers each claim different rows; PostgreSQL — SQLite serialises writers anyway).
     """
-    return statement.with_for_update().execution_options(populate_existing=True)
+    return statement.with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True)
 
 
 def remove_session_after_response(exc: BaseException | None) -> None:

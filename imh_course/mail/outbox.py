@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
-from ..database import begin_write
+from ..database import begin_write, locked
 from ..extensions import db
 from ..models.outbox import OutboxMessage, OutboxStatus
 from ..models.types import utcnow
@@ -203,7 +203,7 @@ def claim(worker: str, now: datetime, limit: int) -> list[int]:
     begin_write()  # SQLite: the write lock before the read, so two claims cannot interleave
     try:
         query = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit)
-        ids = list(db.session.scalars(query.with_for_update(skip_locked=True)))
+        ids = list(db.session.scalars(locked(query, skip_locked=True)))
         if ids:
             db.session.execute(
                 update(OutboxMessage)
