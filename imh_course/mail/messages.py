@@ -86,9 +86,14 @@ def compose(
     message.set_content(_text(blocks))
     message.add_alternative(_html(subject, blocks), subtype="html")
     for item in attachments:
-        message.add_attachment(
-            item.content, maintype=item.maintype, subtype=item.subtype, filename=item.filename
-        )
+        if item.maintype == "text":  # declared UTF-8: as bytes, a reader would assume ASCII
+            message.add_attachment(
+                item.content.decode("utf-8"), subtype=item.subtype, charset="utf-8", filename=item.filename
+            )
+        else:
+            message.add_attachment(
+                item.content, maintype=item.maintype, subtype=item.subtype, filename=item.filename
+            )
     return message
 
 

@@ -28,6 +28,8 @@ from ..models.attendance import AttendanceRecord
 from ..models.offerings import Enrolment, EnrolmentStatus, Meeting, Offering
 from ..models.outbox import OutboxMessage
 from ..models.types import utcnow
+from ..operations.attendance import ATTENDED_STATUSES
+from ..rules.credit import AttendanceStatus
 from ..rules.reminders import (
     SIGN_OUT_LOOKBACK,
     reminder_due,
@@ -138,7 +140,13 @@ def queue_sign_out_notices(now: datetime) -> int:
     due = [
         (record, meeting)
         for record, meeting in rows
-        if sign_out_missing(meeting.end_dt, record.arrived_dt, record.departed_dt, now)
+        if sign_out_missing(
+            meeting.end_dt,
+            record.arrived_dt,
+            record.departed_dt,
+            now,
+            attended=AttendanceStatus(record.status) in ATTENDED_STATUSES,
+        )
     ]
     existing = _existing({sign_out_key(m.id, r.user_id) for r, m in due})
     queued = 0

@@ -47,6 +47,7 @@ def reminder_window(now: datetime, tz_name: str) -> tuple[datetime, datetime]:
 
 def reminder_due(start: datetime, now: datetime, tz_name: str) -> bool:
     """True when a meeting starting at ``start`` should be reminded about at ``now``."""
+    _require_aware(start=start)
     low, high = reminder_window(now, tz_name)
     return low <= start < high
 
@@ -56,11 +57,14 @@ def sign_out_missing(
     arrived: datetime | None,
     departed: datetime | None,
     now: datetime,
+    *,
+    attended: bool,
     lookback: timedelta = SIGN_OUT_LOOKBACK,
 ) -> bool:
-    """True when a learner signed in, never signed out, and the meeting ended recently."""
+    """True when a learner marked as attending signed in, never signed out, and the meeting ended
+    within ``lookback`` of ``now`` (``attended``: present, late or left early; the roster's flag)."""
     _require_aware(end=end, now=now)
-    return arrived is not None and departed is None and now - lookback <= end <= now
+    return attended and arrived is not None and departed is None and now - lookback <= end <= now
 
 
 def reminder_key(meeting_id: int, user_id: int) -> str:
