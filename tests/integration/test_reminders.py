@@ -190,3 +190,11 @@ def test_no_sign_out_mail_goes_once_to_the_learner_missing_a_sign_out(app, demo,
     text = _text(notices[0])
     assert "no sign-out was recorded" in text and offering.label in text
     assert f"http://localhost/learn/offerings/{offering.id}/transcript" in text
+
+
+def test_reminders_command_refuses_a_time_without_its_offset(app, runner):
+    """A naive --now would be read in the server's zone by guesswork: refuse it, queue nothing."""
+    for bad in ("2026-12-07T09:00:00", "next tuesday"):
+        result = runner.invoke(args=["imh", "outbox", "reminders", "--now", bad])
+        assert result.exit_code == 2 and "--now" in result.output
+    assert _count("meeting_reminder") == 0
