@@ -509,9 +509,20 @@ def outbox_run(once: bool) -> None:
     import time
 
     from .mail.outbox import deliver_due
+    from .mail.scheduled import queue_scheduled
 
     poll = float(current_app.config.get("IMH_OUTBOX_POLL_SECONDS") or 5)
+    scan_every = float(current_app.config.get("IMH_REMINDER_SCAN_SECONDS") or 0)
+    last_scan = float("-inf")
     while True:
+        if not once and scan_every > 0 and time.monotonic() - last_scan >= scan_every:
+            scanned = queue_scheduled()
+            last_scan = time.monotonic()
+            if scanned.reminders or scanned.sign_outs:
+                click.echo(
+                    f"outbox: queued {scanned.reminders} reminders, {scanned.sign_outs} sign-out notices",
+                    err=True,
+                )
         report = deliver_due()
         if report.attempted:
             counts = f"{report.sent} sent, {report.retrying} to retry, {report.failed} failed"
@@ -519,3 +530,31 @@ def outbox_run(once: bool) -> None:
         if once:
             return
         time.sleep(poll)
+
+
+@outbox.command("reminders")
+@click.option(
+    "--now",
+    "now_text",
+    default=None,
+    help="Pretend it is this moment (ISO 8601 with offset; tests, catch-up).",
+)
+@with_appcontext
+def outbox_reminders(now_text: str | None) -> None:
+    """Queue tomorrow's meeting reminders and "no sign-out recorded" notices, each at most once."""
+    from datetime import datetime
+
+    from .mail.scheduled import queue_scheduled
+
+    now = None
+    if now_text:
+        try:
+            now = datetime.fromisoformat(now_text)
+        except ValueError as exc:
+            raise click.BadParameter(
+                "use ISO 8601, e.g. 2026-12-07T09:00:00-05:00", param_hint="--now"
+            ) from exc
+        if now.tzinfo is None:
+            raise click.BadParameter("give a UTC offset, e.g. 2026-12-07T09:00:00-05:00", param_hint="--now")
+    report = queue_scheduled(now)
+    click.echo(f"queued {report.reminders} meeting reminders, {report.sign_outs} no-sign-out notices")

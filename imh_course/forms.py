@@ -76,6 +76,7 @@ class ProfileForm(FlaskForm):
         validators=[Optional(), Regexp(r"^[A-Za-z]{2}$", message="Use the two-letter state code, e.g. NY.")],
         filters=[strip_text],
     )
+    meeting_reminders = BooleanField("Email me a reminder the day before each meeting, with a calendar file")
     submit = SubmitField("Save profile")
 
     def validate_license_number(self, field: StringField) -> None:

@@ -53,6 +53,9 @@ DEFAULTS: dict[str, Any] = {
     "IMH_OUTBOX_MAX_ATTEMPTS": 8,
     "IMH_OUTBOX_BATCH": 20,
     "IMH_OUTBOX_POLL_SECONDS": 5,
+    # seconds between the worker's scans for meeting reminders and "no sign-out recorded"
+    # notices (0: never; then run `flask imh outbox reminders` from cron)
+    "IMH_REMINDER_SCAN_SECONDS": 900,
 }
 
 

@@ -11,7 +11,8 @@ export IMH_RATELIMIT_STORAGE_URI="${IMH_RATELIMIT_STORAGE_URI:-redis://127.0.0.1
 export FLASK_APP=app:create_app
 .venv/bin/flask db upgrade
 .venv/bin/flask imh content sync
-# The outbox worker delivers queued email beside gunicorn (several may run: claims never overlap).
+# The outbox worker delivers queued email beside gunicorn (several may run: claims never overlap)
+# and queues meeting reminders / no-sign-out notices every IMH_REMINDER_SCAN_SECONDS.
 .venv/bin/flask imh outbox run &
 worker=$!
 trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM

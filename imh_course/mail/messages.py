@@ -86,9 +86,14 @@ def compose(
     message.set_content(_text(blocks))
     message.add_alternative(_html(subject, blocks), subtype="html")
     for item in attachments:
-        message.add_attachment(
-            item.content, maintype=item.maintype, subtype=item.subtype, filename=item.filename
-        )
+        if item.maintype == "text":  # declared UTF-8: as bytes, a reader would assume ASCII
+            message.add_attachment(
+                item.content.decode("utf-8"), subtype=item.subtype, charset="utf-8", filename=item.filename
+            )
+        else:
+            message.add_attachment(
+                item.content, maintype=item.maintype, subtype=item.subtype, filename=item.filename
+            )
     return message
 
 
@@ -182,6 +187,68 @@ def certificate_issued(
             Link("Download your certificate (sign in first)", download),
             Para("Anyone you give this address to, such as a licensing board, can check the certificate:"),
             Link("Verify the certificate", verify),
+            _closing(site),
+        ],
+    )
+
+
+def meeting_reminder(
+    site: Site,
+    *,
+    name: str,
+    address: str,
+    offering: str,
+    session: str,
+    when: str,
+    where: str | None,
+    ics: bytes,
+    filename: str,
+    profile: str,
+) -> EmailMessage:
+    """Tomorrow's meeting, with the meeting as an .ics attachment; says how to turn these off."""
+    blocks: list[Block] = [
+        Para(f"Dear {name},"),
+        Para(f"A reminder: {offering} meets tomorrow, {when}, for {session}."),
+    ]
+    if where:
+        blocks.append(Para(f"Where: {where}"))
+    blocks += [
+        Para("Remember to sign in when you arrive and to sign out when you leave: "
+             "face-to-face time counts toward CE only when both are recorded."),
+        Para("The meeting is attached as a calendar file. You can turn these reminders off in your profile:"),
+        Link("Your profile", profile),
+        _closing(site),
+    ]
+    return compose(
+        sender=site.sender,
+        to_name=name,
+        to_address=address,
+        subject=f"Reminder: {session} meets tomorrow",
+        blocks=blocks,
+        attachments=(Attachment(filename, ics, "text", "calendar"),),
+    )
+
+
+def no_sign_out(
+    site: Site, *, name: str, address: str, offering: str, session: str, when: str, link: str
+) -> EmailMessage:
+    """A sign-in without a sign-out credits nothing: tell the learner so they can ask for a correction."""
+    return compose(
+        sender=site.sender,
+        to_name=name,
+        to_address=address,
+        subject=f"No sign-out recorded for {session}",
+        blocks=[
+            Para(f"Dear {name},"),
+            Para(
+                f"You signed in to {session} of {offering} ({when}), but no sign-out was recorded. "
+                "Until your departure time is recorded, this meeting earns no CE contact hours."
+            ),
+            Para(
+                "If you attended, reply to your course coordinator with the time you left and ask "
+                "them to correct your attendance record. Your attendance is shown here:"
+            ),
+            Link("Your attendance", link),
             _closing(site),
         ],
     )

@@ -39,8 +39,14 @@ from ..rules.outbox import CLAIM_LEASE, after_failure, is_permanent_smtp_code
 
 
 # --- queueing ----------------------------------------------------------------------------------------
-def enqueue(message: EmailMessage, kind: str, user_id: int | None = None) -> OutboxMessage:
-    """Add ``message`` to the outbox in the current transaction (flushes, never commits)."""
+def enqueue(
+    message: EmailMessage, kind: str, user_id: int | None = None, *, dedupe_key: str | None = None
+) -> OutboxMessage:
+    """Add ``message`` to the outbox in the current transaction (flushes, never commits).
+
+    ``dedupe_key`` is unique among all messages: flushing a second message with the same key
+    raises :class:`sqlalchemy.exc.IntegrityError` (see :mod:`imh_course.mail.scheduled`).
+    """
     recipient = message["To"].addresses[0].addr_spec
     row = OutboxMessage(
         kind=kind,
@@ -52,6 +58,7 @@ def enqueue(message: EmailMessage, kind: str, user_id: int | None = None) -> Out
         status=OutboxStatus.QUEUED,
         attempts=0,
         next_attempt_dt=utcnow(),
+        dedupe_key=dedupe_key,
     )
     db.session.add(row)
     db.session.flush()

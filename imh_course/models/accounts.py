@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -39,6 +39,8 @@ class User(UserMixin, db.Model):
     erased_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     #: the last successful sign-in (UTC); NULL for someone who never signed in
     last_signin_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: the day-before meeting reminders (with the .ics); the learner can turn them off in the profile
+    meeting_reminders: Mapped[bool] = mapped_column(nullable=False, default=True, server_default=true())
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

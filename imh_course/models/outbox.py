@@ -55,6 +55,9 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     #: smtp or file (where the message went)
     delivered_via: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    #: set for messages that must exist once at most (e.g. ``meeting_reminder:<meeting>:<user>``);
+    #: unique, so a second run or a concurrent worker cannot queue the same one again
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True, nullable=True)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     sent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

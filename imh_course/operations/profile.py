@@ -13,7 +13,7 @@ from .audit import Actor, record_event
 LICENSE_FIELDS = ("license_type", "license_number", "license_state")
 FIELDS = ("certificate_name", "discipline", *LICENSE_FIELDS)
 
-__all__ = ["ProfileData", "update_profile"]
+__all__ = ["ProfileData", "set_meeting_reminders", "update_profile"]
 
 
 def update_profile(actor: Actor, user: User, data: ProfileData) -> bool:
@@ -40,4 +40,27 @@ def update_profile(actor: Actor, user: User, data: ProfileData) -> bool:
     action = "profile.license_change_after_certificate" if license_changed and certified else "profile.update"
     db.session.flush()
     record_event(actor, action, "learner_profile", user.id, before=before, after=after, learner_id=user.id)
+    return True
+
+
+def set_meeting_reminders(actor: Actor, user: User, wanted: bool) -> bool:
+    """Turn the day-before meeting reminders on or off; False when unchanged, else an audit event.
+
+    Its own event (not part of ``profile.update``), so a change of preference never reads as a
+    change of the name or license printed on certificates.
+    """
+    if user.meeting_reminders == wanted:
+        return False
+    before = {"meeting_reminders": user.meeting_reminders}
+    user.meeting_reminders = wanted
+    db.session.flush()
+    record_event(
+        actor,
+        "profile.meeting_reminders",
+        "user",
+        user.id,
+        before=before,
+        after={"meeting_reminders": wanted},
+        learner_id=user.id,
+    )
     return True

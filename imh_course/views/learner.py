@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..access import require_permission
-from ..documents.calendar import CalendarEvent, offering_ics
 from ..extensions import db
 from ..forms import MarkCompleteForm
 from ..ledgers import LearnerLedger, SessionLedger
+from ..meeting_calendar import meetings_ics
 from ..models.offerings import FORMAT_LABELS, Enrolment, EnrolmentStatus, Meeting
 from ..models.types import utcnow
 from ..operations.checkin import checkin_hours
@@ -126,22 +126,7 @@ def calendar(offering_id: int):
         .order_by(Meeting.start_dt)
     ).all()
     host = request.host.split(":")[0] or "imh-course"
-    events = [
-        CalendarEvent(
-            uid=f"imh-meeting-{m.id}@{host}",
-            start=m.start_dt,
-            end=m.end_dt,
-            summary=f"{offering.course.title} — Session {m.session.number}: {m.session.title}",
-            location=offering.location or offering.meeting_url,
-            url=offering.meeting_url,
-            description=f"{FORMAT_LABELS[offering.format]} session, {m.length_minutes} minutes. "
-            "Only face-to-face time counts toward CE, for licenses this offering's board approvals cover.",
-        )
-        for m in meetings
-    ]
-    body = offering_ics(
-        events, calendar_name=f"{offering.course.title} ({offering.label})", tz_name=offering.timezone
-    )
+    body = meetings_ics(offering, meetings, host)
     filename = f"imh-{offering.term.value}-{offering.year}.ics"
     return Response(
         body,

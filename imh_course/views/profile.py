@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..access import require_permission
 from ..extensions import db
 from ..forms import ProfileForm
-from ..operations.profile import ProfileData, update_profile
+from ..operations.profile import ProfileData, set_meeting_reminders, update_profile
 from ..roles import Permission
 from . import bp
 from .learner_common import learner_actor
@@ -17,9 +17,11 @@ from .learner_common import learner_actor
 @bp.route("/learn/profile", methods=["GET", "POST"])
 @require_permission(Permission.LEARN)
 def profile():
-    """Keep the certificate name, discipline and license up to date (validated, never guessed)."""
+    """Certificate name, discipline and license (validated, never guessed), and the reminder choice."""
     current = current_user.profile
     form = ProfileForm()
+    if request.method == "GET":
+        form.meeting_reminders.data = current_user.meeting_reminders
     if request.method == "GET" and current is not None:
         form.certificate_name.data = current.certificate_name
         form.discipline.data = current.discipline
@@ -34,7 +36,9 @@ def profile():
             license_number=form.license_number.data or None,
             license_state=(form.license_state.data or "").upper() or None,
         )
-        changed = update_profile(learner_actor(), current_user, data)
+        actor = learner_actor()
+        changed = update_profile(actor, current_user, data)
+        changed = set_meeting_reminders(actor, current_user, bool(form.meeting_reminders.data)) or changed
         db.session.commit()
         flash("Your profile is saved." if changed else "Nothing changed.", "success")
         return redirect(url_for("imh.profile"))
