@@ -8,6 +8,7 @@ link's secret is never stored and must not travel in the session cookie.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -28,9 +29,12 @@ from ..forms_coordinator import (
     RosterForm,
     ScheduleForm,
 )
-from ..models.accounts import User
+from ..mail.notify import external_url
+from ..models.accounts import TokenPurpose, User
 from ..models.curriculum import Course
 from ..models.offerings import DeliveryFormat, Enrolment, EnrolmentStatus, Funding, Meeting, Offering, Term
+from ..operations.account_admin import ADMIN_RESET_TTL, account_link
+from ..operations.accounts import AccountError, deliver_account_link
 from ..operations.audit import Actor
 from ..operations.enrolment import (
     EnrolmentError,
@@ -55,6 +59,7 @@ from ..operations.offerings import (
     update_offering,
 )
 from ..operations.roster_csv import COLUMNS, FUNDING_WORDS
+from ..operations.tokens import INVITE_TTL
 from ..roles import Permission, Role
 from ..rules.licenses import Board
 from . import bp
@@ -371,6 +376,36 @@ def enrolment_status(offering_id: int, learner_id: int):
         enrolment=enrolment,
         withdrawing=withdrawing,
     ), status
+
+
+@bp.route(OFFERING + "/enrolments/<dbint:learner_id>/reset-link", methods=["POST"])
+@require_permission(Permission.ENROL_LEARNERS)
+def enrolment_reset_link(offering_id: int, learner_id: int):
+    """Email a learner of this offering a password-reset link (or a fresh invitation if no password).
+
+    The coordinator never sees the link: it goes only to the learner's own address, so this cannot
+    be used to sign in as them. Audited as ``account.reset_link`` (or an invitation)."""
+    offering = get_or_404(Offering, offering_id)
+    enrolment = _enrolment(offering, learner_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    learner = enrolment.user
+    try:
+        kind, raw = account_link(coordinator_actor(), learner)
+    except AccountError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("imh.enrolments", offering_id=offering.id))
+    invite = kind is TokenPurpose.INVITE
+    valid_for = f"{INVITE_TTL.days} days" if invite else f"{ADMIN_RESET_TTL // timedelta(hours=1)} hours"
+    deliver_account_link(learner, kind, external_url("imh.set_password", token=raw), valid_for)
+    db.session.commit()
+    what = "An invitation" if invite else "A password-reset link"
+    flash(
+        f"{what} was emailed to {learner.full_name} ({learner.email}); it works once, for {valid_for}.",
+        "success",
+    )
+    return redirect(url_for("imh.enrolments", offering_id=offering.id))
 
 
 @bp.route(OFFERING + "/enrolments/<dbint:learner_id>/invite", methods=["POST"])

@@ -109,6 +109,7 @@ EXPECTED: dict[str, str] = {
     "imh.enrol":                           "login 403   403   403   403   ok    403",
     "imh.enrolment_funding":               "login 403   403   403   403   ok    403",
     "imh.enrolment_invite":                "login 403   403   403   403   ok    403",
+    "imh.enrolment_reset_link":            "login 403   403   403   403   ok    403",
     "imh.enrolment_status":                "login 403   403   403   403   ok    403",
     "imh.enrolments":                      "login 403   403   403   403   ok    403",
     "imh.evaluation_summary_page":         "login 403   403   403   403   ok    403",

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from imh_course.extensions import db
 from imh_course.mail import messages
 from imh_course.mail.outbox import deliver_due, enqueue
-from imh_course.models import Offering, OutboxMessage, OutboxStatus, User
+from imh_course.models import AuditEvent, Offering, OutboxMessage, OutboxStatus, User
 from imh_course.models.offerings import Funding
 from imh_course.models.types import utcnow
 from imh_course.operations.audit import Actor
@@ -353,3 +353,29 @@ def test_cli_outbox_run_once_delivers_and_exits(app, runner, smtp):
     result = runner.invoke(args=["imh", "outbox", "run", "--once"])
     assert result.exit_code == 0, result.output
     assert len(smtp.inbox.received) == 2
+
+
+def test_a_coordinator_emails_a_learner_a_reset_link_without_seeing_it(app, client, demo, login, smtp):
+    """From the enrolments page: the link goes only to the learner's address, works once, audited."""
+    login("coordinator@example.org")
+    url = f"/staff/offerings/{demo.offering_id}/enrolments"
+    response = client.post(f"{url}/{demo.lcsw_id}/reset-link", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "A password-reset link was emailed to" in page
+    assert "/account/set-password/" not in page
+    assert client.post(f"{url}/{demo.coordinator_id}/reset-link").status_code == 404  # not a learner here
+    client.post("/logout")
+    deliver_due()
+    [mail] = smtp.inbox.received
+    assert mail["X-Envelope-To"] == "lcsw@example.org"
+    [link] = _links(mail)
+    new = "a-brand-new-passphrase"
+    assert client.post(link, data={"password": new, "confirm": new}).status_code == 302
+    assert client.get(link).status_code == 404  # used once
+    assert client.post("/login", data={"email": "lcsw@example.org", "password": new}).status_code == 302
+    events = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "account.reset_link", AuditEvent.entity_id == str(demo.lcsw_id)
+        )
+    ).all()
+    assert len(events) == 1
