@@ -27,7 +27,7 @@ demo: db
 run: demo
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-# Production-style: gunicorn, several workers, PostgreSQL + Redis (needs IMH_SECRET_KEY; see README).
+# Production-style: gunicorn, several workers, PostgreSQL + Redis (needs IMH_SECRET_KEY and IMH_BASE_URL; see README).
 serve: $(STAMP)
 	bash scripts/serve.sh
 

@@ -39,6 +39,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "imh.sqlite3")
     if env_name == "production" and app.config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):
         raise RuntimeError("Production needs a real secret: set IMH_SECRET_KEY to a long random value.")
+    if env_name == "production" and not app.config.get("IMH_BASE_URL"):
+        # Emailed links (password resets, invitations) must not take their host from the request:
+        # a forged Host header would send a learner's reset link to someone else's server.
+        raise RuntimeError(
+            "Production needs IMH_BASE_URL (e.g. https://training.example.org): emailed links use it."
+        )
 
     proxies = int(app.config.get("IMH_PROXY_COUNT", 0) or 0)
     if proxies:

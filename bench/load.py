@@ -172,6 +172,7 @@ def server_env(port: int) -> dict[str, str]:
     env.update(
         IMH_ENV="production",
         IMH_SECRET_KEY=secrets.token_urlsafe(48),
+        IMH_BASE_URL=f"http://{HOST}:{port}",
         IMH_DATABASE_URL=DATABASE_URL,
         IMH_RATELIMIT_STORAGE_URI=REDIS_URI,
         IMH_PROXY_COUNT="1",

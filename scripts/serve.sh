@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Production-style serving: gunicorn with several workers against PostgreSQL and Redis.
-# Settings (environment): IMH_SECRET_KEY (required), IMH_DATABASE_URL, IMH_RATELIMIT_STORAGE_URI,
+# Settings (environment): IMH_SECRET_KEY and IMH_BASE_URL (required), IMH_DATABASE_URL, IMH_RATELIMIT_STORAGE_URI,
 # IMH_WORKERS, IMH_THREADS, IMH_BIND, IMH_PROXY_COUNT. See README "Production serving".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,7 @@ export IMH_ENV=production
 export IMH_DATABASE_URL="${IMH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/imh}"
 export IMH_RATELIMIT_STORAGE_URI="${IMH_RATELIMIT_STORAGE_URI:-redis://127.0.0.1:6379}"
 : "${IMH_SECRET_KEY:?set IMH_SECRET_KEY to a long random value (python -c 'import secrets; print(secrets.token_urlsafe(48))')}"
+: "${IMH_BASE_URL:?set IMH_BASE_URL to the public address, e.g. https://training.example.org (emailed links use it)}"
 export FLASK_APP=app:create_app
 .venv/bin/flask db upgrade
 .venv/bin/flask imh content sync

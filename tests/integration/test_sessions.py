@@ -137,6 +137,7 @@ def production_app(database_url, monkeypatch):
     app = create_app(
         {
             "IMH_ENV": "production",
+            "IMH_BASE_URL": "https://training.example.org",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "IMH_ARGON2_TIME_COST": 1,
             "IMH_ARGON2_MEMORY_COST": 8,

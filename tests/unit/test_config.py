@@ -55,9 +55,18 @@ def test_production_refuses_to_start_without_a_secret(monkeypatch, tmp_path):
         create_app({"IMH_ENV": "production", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
 
 
-def test_production_starts_with_a_real_secret(monkeypatch, tmp_path):
-    """With IMH_SECRET_KEY set, production starts and cookies are Secure."""
+def test_production_refuses_to_start_without_a_base_url(monkeypatch, tmp_path):
+    """Emailed links never take their host from a request's (forgeable) Host header in production."""
     monkeypatch.setenv("IMH_SECRET_KEY", "a" * 48)
+    monkeypatch.delenv("IMH_BASE_URL", raising=False)
+    with pytest.raises(RuntimeError, match="IMH_BASE_URL"):
+        create_app({"IMH_ENV": "production", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+
+
+def test_production_starts_with_a_real_secret(monkeypatch, tmp_path):
+    """With IMH_SECRET_KEY and IMH_BASE_URL set, production starts and cookies are Secure."""
+    monkeypatch.setenv("IMH_SECRET_KEY", "a" * 48)
+    monkeypatch.setenv("IMH_BASE_URL", "https://training.example.org")
     app = create_app({"IMH_ENV": "production", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
