@@ -9,6 +9,7 @@ from flask import Flask, current_app
 
 from . import access
 from .content.schema import COMPETENCY_DOMAINS
+from .markup import nest_headings
 from .roles import Permission
 from .rules.refusals import staff_reasons
 
@@ -54,6 +55,8 @@ def local_time_range(
 def register(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_time_range, "local_time_range")
+    # html|nest_headings(3): authored headings placed under a section titled at <h3>
+    app.add_template_filter(nest_headings, "nest_headings")
     # reasons|staff_reasons(name): a refusal as the coordinator reads it (rules.refusals)
     app.add_template_filter(lambda reasons, name: staff_reasons(name, reasons), "staff_reasons")
 

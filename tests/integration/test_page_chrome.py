@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+ICON_TYPES = {"image/svg+xml", "image/x-icon", "image/vnd.microsoft.icon", "image/png"}
 TEMPLATES = Path(__file__).resolve().parents[2] / "imh_course" / "templates" / "imh_course"
 
 
@@ -40,7 +41,7 @@ def test_every_page_links_an_icon_that_answers(client, demo):
         for icon in icons:
             response = client.get(icon["href"])
             assert response.status_code == 200, icon["href"]
-            assert response.mimetype in {"image/svg+xml", "image/x-icon", "image/vnd.microsoft.icon", "image/png"}
+            assert response.mimetype in ICON_TYPES
             response.close()
 
 
@@ -90,3 +91,28 @@ def test_scrolling_tables_are_focusable_labelled_regions(client, demo, login, em
         assert response.status_code == 200, path
         seen += _assert_scrollers_reachable(response.get_data(as_text=True), path)
     assert seen > 0
+
+
+class _Headings(HTMLParser):
+    """The heading levels of a page, in document order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.levels: list[int] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:  # noqa: ARG002
+        if len(tag) == 2 and tag[0] == "h" and tag[1] in "123456":
+            self.levels.append(int(tag[1]))
+
+
+def test_session_page_headings_never_skip_a_level(client, demo, login):
+    """axe `heading-order`: a reading's own headings sit under its title, so none jumps a level."""
+    login("lcsw@example.org")
+    for number in (1, 2, 5):
+        html = client.get(f"/learn/offerings/{demo.offering_id}/sessions/{number}").get_data(as_text=True)
+        parser = _Headings()
+        parser.feed(html)
+        levels = parser.levels
+        assert levels and levels[0] == 1
+        skips = [(a, b) for a, b in zip(levels, levels[1:], strict=False) if b > a + 1]
+        assert skips == [], f"session {number}: heading levels {levels}"
