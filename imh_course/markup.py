@@ -7,6 +7,7 @@ text is saved or imported, and store the HTML: rendering plus bleach is too slow
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from html import escape
 
@@ -17,7 +18,7 @@ from markdown_it.utils import EnvType, OptionsDict
 
 from imh_course.sanitize import sanitize_rich_text
 
-__all__ = ["render_learner_text", "render_markdown"]
+__all__ = ["nest_headings", "render_learner_text", "render_markdown"]
 
 #: Heading levels the page layout leaves to content: the template owns <h1>, and the sanitiser's
 #: allow-list stops at <h4>, so ``#`` becomes <h2> and ``#####``/``######`` become <h4>.
@@ -92,3 +93,20 @@ def render_learner_text(source: str, *, max_chars: int = 20_000) -> str:
     """
     _check_size(source, max_chars, "Response")
     return sanitize_rich_text(_LEARNER_MARKDOWN.render(source))
+
+
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])>")
+
+
+def nest_headings(html: str, under: int) -> str:
+    """Shift rendered headings so the top level (``<h2>``) sits just below an ``<h{under}>``.
+
+    Authored Markdown is stored with ``#`` as ``<h2>`` (the page owns ``<h1>``); where a page shows
+    it inside a section already titled at ``<h{under}>`` (a reading under its ``<h3>`` title), the
+    levels move down so none skips a level (axe ``heading-order``), clamped at ``<h6>``. The input is
+    sanitised HTML whose headings carry no attributes, so the tags match exactly.
+    """
+    shift = under + 1 - _MIN_HEADING_LEVEL
+    if shift <= 0:
+        return html
+    return _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + shift, 6)}>", html)

@@ -9,8 +9,10 @@ from flask import Flask, current_app
 
 from . import access
 from .content.schema import COMPETENCY_DOMAINS
+from .markup import nest_headings
 from .roles import Permission
 from .rules.refusals import staff_reasons
+from .rules.text import plural, titled
 
 
 def local_time(
@@ -54,6 +56,11 @@ def local_time_range(
 def register(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_time_range, "local_time_range")
+    # html|nest_headings(3): authored headings placed under a section titled at <h3>
+    app.add_template_filter(nest_headings, "nest_headings")
+    # n|plural("reading") -> "1 reading" / "2 readings"; title|titled("attempt 2") (rules.text)
+    app.add_template_filter(plural, "plural")
+    app.add_template_filter(titled, "titled")
     # reasons|staff_reasons(name): a refusal as the coordinator reads it (rules.refusals)
     app.add_template_filter(lambda reasons, name: staff_reasons(name, reasons), "staff_reasons")
 

@@ -147,9 +147,9 @@ class QuestionSpec(_Strict):
             raise ValueError("option ids must be unique within a question")
         correct = sum(1 for o in self.options if o.correct)
         if self.kind in (QuestionKind.SINGLE, QuestionKind.TRUE_FALSE) and correct != 1:
-            raise ValueError(
-                f"a {self.kind.value} question needs exactly one correct option, found {correct}"
-            )
+            kind = "single-choice" if self.kind is QuestionKind.SINGLE else "true/false"
+            marked = "none is marked correct" if correct == 0 else f"{correct} are marked correct"
+            raise ValueError(f"a {kind} question needs exactly one correct option; {marked}")
         if self.kind is QuestionKind.MULTIPLE and correct < 1:
             raise ValueError("a multiple-select question needs at least one correct option")
         if self.kind is QuestionKind.TRUE_FALSE and len(self.options) != 2:

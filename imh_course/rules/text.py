@@ -1,4 +1,4 @@
-"""Which characters no text of the course accepts (pure, shared by the request guard and file parsers)."""
+"""Text rules shared by views, parsers and templates: forbidden characters, counts, titles (pure)."""
 
 from __future__ import annotations
 
@@ -14,3 +14,24 @@ def control_character_in(value: str, *, multiline: bool) -> bool:
     """Whether ``value`` holds a control character (NUL, ESC, BEL …) that no field accepts."""
     pattern = FORBIDDEN_IN_TEXT if multiline else FORBIDDEN_IN_LINE
     return pattern.search(value) is not None
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``count`` with the noun that agrees with it: "1 learner", "2 learners", "0 learners".
+
+    Messages read as a person would write them, never "learner(s)"; irregular nouns pass their
+    plural (``plural(n, "person", "people")``).
+    """
+    noun = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count} {noun}"
+
+
+def titled(title: str, suffix: str) -> str:
+    """``title`` followed by ``": suffix"``, without a colon after a title's own ? or !.
+
+    "Why Health?: attempt 1" reads as a typo; "Why Health? Attempt 1" does not.
+    """
+    title = title.rstrip()
+    if title.endswith(("?", "!")):
+        return f"{title} {suffix[:1].upper()}{suffix[1:]}"
+    return f"{title}: {suffix}"

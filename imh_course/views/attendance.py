@@ -50,6 +50,7 @@ from ..operations.audit import Actor
 from ..operations.checkin import checkin_hours, checkin_window, is_live
 from ..roles import Permission, Role
 from ..rules.credit import AttendanceStatus, meeting_credit
+from ..rules.text import plural
 from . import bp
 from .helpers import client_ip, get_or_404
 
@@ -405,8 +406,10 @@ def attendance_all_present(offering_id: int, meeting_id: int):
         db.session.rollback()
         flash(str(exc), "error")
         return render_roster(offering, meeting), 400
-    message = f"Marked {len(result.marked)} learner(s) present for the full meeting."
-    if result.unchanged:
-        message += f" {result.unchanged} already had a mark and were left as they were."
+    message = f"Marked {plural(len(result.marked), 'learner')} present for the full meeting."
+    if result.unchanged == 1:
+        message += " 1 learner already had a mark; it was kept."
+    elif result.unchanged:
+        message += f" {result.unchanged} learners already had marks; they were kept."
     flash(message, "success")
     return redirect(roster_url(offering, meeting))

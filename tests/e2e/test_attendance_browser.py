@@ -82,7 +82,7 @@ def test_instructor_runs_check_in_and_corrects_a_mark_with_a_reason(
     lena_row = page.locator("tr", has=page.get_by_role("rowheader", name=re.compile(LENA)))
     expect(lena_row).to_contain_text("no sign-out")
     page.get_by_role("button", name="Mark everyone present for the full meeting").click()
-    expect(page.get_by_text("Marked 2 learner(s) present for the full meeting.")).to_be_visible()
+    expect(page.get_by_text("Marked 2 learners present for the full meeting.")).to_be_visible()
     assert_accessible(page)
 
     zone = ZoneInfo("America/New_York")

@@ -417,7 +417,8 @@ def test_everyone_present_marks_the_unmarked_and_can_then_be_adjusted(client, de
     response = client.post(roster_url(demo.offering_id, past.id) + "/all-present")
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Marked 2 learner(s) present for the full meeting. 1 already had a mark" in page
+    assert "Marked 2 learners present for the full meeting." in page
+    assert "1 learner already had a mark; it was kept." in page
     statuses = {uid: record_of(past.id, uid).status for uid in (demo.lcsw_id, demo.lmhc_id, demo.nurse_id)}
     assert statuses == {
         demo.lcsw_id: AttendanceStatus.PRESENT,

@@ -375,8 +375,8 @@ def test_every_change_is_an_audit_event_with_the_instructor(instructor, demo):
 @pytest.mark.parametrize(
     ("kind", "options", "message"),
     [
-        ("single", [("A", True, "f"), ("B", True, "f")], "exactly one correct option, found 2"),
-        ("single", [("A", False, "f"), ("B", False, "f")], "exactly one correct option, found 0"),
+        ("single", [("A", True, "f"), ("B", True, "f")], "exactly one correct option; 2 are marked correct"),
+        ("single", [("A", False, "f"), ("B", False, "f")], "one correct option; none is marked correct"),
         ("true_false", [("True", True, "f"), ("False", False, "f"), ("Maybe", False, "f")], "exactly two"),
         ("multiple", [("A", False, "f"), ("B", False, "f")], "at least one correct option"),
         ("single", [("Only one", True, "f")], "at least 2"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from imh_course.extensions import db
@@ -138,6 +139,32 @@ def test_fail_then_pass(client, demo, login):
     assert [(a.attempt_no, a.passed) for a in attempts] == [(1, False), (2, True)]
     ce, independent = ledger_text(client.get(f"/learn/offerings/{demo.offering_id}").get_data(as_text=True))
     assert ce == "0.00" and float(independent) > 0
+
+
+def test_attempt_heading_reads_well_after_a_title_ending_in_a_question_mark(client, demo, login):
+    """"What Is Infant Mental Health?: attempt 1" read as a typo; the heading drops the colon."""
+    login("lcsw@example.org")
+    quiz = quiz_for(1)
+    assert quiz.title.endswith("?")
+    url = f"/learn/offerings/{demo.offering_id}/quizzes/{quiz.key}"
+    result = client.get(client.post(url, data=quiz_form(quiz, 1)).headers["Location"]).get_data(as_text=True)
+    title = escape(quiz.title)
+    assert f"<h1>{title} Attempt 1</h1>" in result
+    assert "?: attempt" not in result
+
+
+def test_up_next_counts_readings_in_words(client, demo, login):
+    """The dashboard says "2 readings to mark as read", then "1 reading", never "reading(s)"."""
+    login("lcsw@example.org")
+    dashboard = f"/learn/offerings/{demo.offering_id}"
+    html = client.get(dashboard).get_data(as_text=True)
+    next_number = int(re.search(r'Up next</h2>\s*<p><a href="[^"]*/sessions/(\d+)"', html).group(1))
+    readings = readings_for(next_number)
+    assert len(readings) == 2
+    assert "Before then: 2 readings to mark as read" in html and "reading(s)" not in html
+    client.post(f"/learn/offerings/{demo.offering_id}/readings/{readings[0].key}/complete")
+    html = client.get(dashboard).get_data(as_text=True)
+    assert "Before then: 1 reading to mark as read" in html
 
 
 def test_resubmitting_the_same_attempt_grades_once(client, demo, login):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from imh_course.markup import render_learner_text, render_markdown
+from imh_course.markup import nest_headings, render_learner_text, render_markdown
 from imh_course.sanitize import LINK_REL, sanitize_rich_text
 from tests.xss import load_xss_corpus, parse_elements, unsafe_markup
 
@@ -204,3 +204,12 @@ def test_rendered_markdown_is_safe_and_stable_under_resanitising(source: str) ->
         html = render(source)
         assert unsafe_markup(html) == []
         assert sanitize_rich_text(html) == html
+
+
+def test_nest_headings_places_authored_headings_under_a_section_title():
+    """A reading shown under an <h3> title gets <h4> for its ``##`` and deeper levels below it."""
+    html = render_markdown("## Why it matters\n\ntext\n\n### Detail\n\n#### Deeper")
+    expected = "<h4>Why it matters</h4>\n<p>text</p>\n<h5>Detail</h5>\n<h6>Deeper</h6>\n"
+    assert nest_headings(html, 3) == expected
+    assert nest_headings(html, 1) == html
+    assert nest_headings("<p>&lt;h2&gt;typed&lt;/h2&gt;</p>", 3) == "<p>&lt;h2&gt;typed&lt;/h2&gt;</p>"
