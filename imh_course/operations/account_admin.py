@@ -22,10 +22,17 @@ from ..roles import Role
 from ..rules.accounts import AdminChange, admin_change_problem, self_disable_problem
 from .accounts import AccountError, create_user, find_user
 from .audit import Actor, record_event
-from .tokens import issue_token
+from .tokens import INVITE_TTL, issue_token
 
 #: a reset link an admin passes on by hand may take a while to arrive (the CLI's default too)
 ADMIN_RESET_TTL = timedelta(hours=24)
+
+
+def link_validity(kind: TokenPurpose) -> str:
+    """How long an invitation or reset link sent from a staff page works, in words for the message."""
+    if kind is TokenPurpose.INVITE:
+        return f"{INVITE_TTL.days} days"
+    return f"{ADMIN_RESET_TTL // timedelta(hours=1)} hours"
 LOCK_TOPIC = "imh:accounts"
 
 

@@ -7,8 +7,6 @@ and audited by ``operations.account_admin``. Invitation and reset links go out t
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from sqlalchemy import Select, func, or_, select
@@ -27,13 +25,13 @@ from ..operations.account_admin import (
     AccountData,
     account_link,
     create_account,
+    link_validity,
     set_enabled,
     sign_out_everywhere,
     update_account,
 )
 from ..operations.accounts import AccountError, deliver_account_link
 from ..operations.audit import Actor
-from ..operations.tokens import INVITE_TTL
 from ..roles import Permission, Role
 from ..rules.accounts import account_status
 from . import bp
@@ -41,7 +39,6 @@ from .helpers import client_ip, get_or_404, page_number
 
 PAGE_SIZE = 25
 ACCOUNT = "/admin/accounts/<dbint:user_id>"
-HOUR = timedelta(hours=1)
 
 
 def admin_actor() -> Actor:
@@ -145,8 +142,7 @@ def _account_data(form: AccountForm) -> AccountData:
 
 def _link_page(user: User, kind: TokenPurpose, raw: str, *, created: bool) -> str:
     """Hand the link over (in this transaction), commit, and show what became of it."""
-    invite = kind is TokenPurpose.INVITE
-    valid_for = f"{INVITE_TTL.days} days" if invite else f"{ADMIN_RESET_TTL // HOUR} hours"
+    valid_for = link_validity(kind)
     delivery = deliver_account_link(
         user, kind, external_url("imh.set_password", token=raw), valid_for
     )

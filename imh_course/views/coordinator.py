@@ -8,7 +8,6 @@ link's secret is never stored and must not travel in the session cookie.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -17,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
+from .. import security_log
 from ..access import require_permission
 from ..extensions import db
 from ..forms_coordinator import (
@@ -33,7 +33,7 @@ from ..mail.notify import external_url
 from ..models.accounts import TokenPurpose, User
 from ..models.curriculum import Course
 from ..models.offerings import DeliveryFormat, Enrolment, EnrolmentStatus, Funding, Meeting, Offering, Term
-from ..operations.account_admin import ADMIN_RESET_TTL, account_link
+from ..operations.account_admin import ADMIN_RESET_TTL, account_link, link_validity
 from ..operations.accounts import AccountError, deliver_account_link
 from ..operations.audit import Actor
 from ..operations.enrolment import (
@@ -59,7 +59,6 @@ from ..operations.offerings import (
     update_offering,
 )
 from ..operations.roster_csv import COLUMNS, FUNDING_WORDS
-from ..operations.tokens import INVITE_TTL
 from ..roles import Permission, Role
 from ..rules.licenses import Board
 from . import bp
@@ -397,9 +396,11 @@ def enrolment_reset_link(offering_id: int, learner_id: int):
         flash(str(exc), "error")
         return redirect(url_for("imh.enrolments", offering_id=offering.id))
     invite = kind is TokenPurpose.INVITE
-    valid_for = f"{INVITE_TTL.days} days" if invite else f"{ADMIN_RESET_TTL // timedelta(hours=1)} hours"
+    valid_for = link_validity(kind)
     deliver_account_link(learner, kind, external_url("imh.set_password", token=raw), valid_for)
     db.session.commit()
+    if not invite:
+        security_log.reset_link_issued(learner.id, ADMIN_RESET_TTL.total_seconds() / 3600)
     what = "An invitation" if invite else "A password-reset link"
     flash(
         f"{what} was emailed to {learner.full_name} ({learner.email}); it works once, for {valid_for}.",
