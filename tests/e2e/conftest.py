@@ -50,9 +50,33 @@ def browser_context_args(browser_context_args: dict) -> dict:
     return {**browser_context_args, "locale": "en-US", "timezone_id": "America/New_York"}
 
 
+def _always_closed(app: Flask):  # noqa: ANN202
+    """Close every response body, even when the client hangs up.
+
+    Werkzeug's development server skips ``close()`` when reading the rest of a dropped
+    connection raises, so a static file Chromium stopped loading leaked and pytest failed a
+    random later test on the ResourceWarning. Wrapping the body in a generator closes it at the
+    latest when the generator is finalised.
+    """
+
+    def wsgi(environ, start_response):  # noqa: ANN001, ANN202
+        body = app(environ, start_response)
+
+        def chunks():  # noqa: ANN202
+            try:
+                yield from body
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+
+        return chunks()
+
+    return wsgi
+
+
 class LiveServer:
     def __init__(self, app: Flask) -> None:
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self._server = make_server("127.0.0.1", 0, _always_closed(app), threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
