@@ -108,9 +108,8 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
-@pytest.fixture
-def content(app: Flask):
-    """The shipped curriculum, validated and synced (what `make run` loads)."""
+def load_content():  # noqa: ANN201
+    """Validate and sync the shipped curriculum into the current app's database; return the catalog."""
     from imh_course.content.loader import load_catalog
     from imh_course.content.sync import sync_catalog
 
@@ -118,6 +117,12 @@ def content(app: Flask):
     sync_catalog(catalog)
     db.session.commit()
     return catalog
+
+
+@pytest.fixture
+def content(app: Flask):  # noqa: ARG001
+    """The shipped curriculum, validated and synced (what `make run` loads)."""
+    return load_content()
 
 
 @dataclass
@@ -130,9 +135,8 @@ class Demo:
     nurse_id: int
 
 
-@pytest.fixture
-def demo(app: Flask, content) -> Demo:  # noqa: ARG001
-    """The demo cohort: one offering with 11 meetings, a coordinator, an instructor and 3 learners."""
+def build_demo() -> Demo:
+    """Build the demo cohort in the current app's database (the content must be loaded)."""
     from imh_course.operations.accounts import find_user
     from imh_course.operations.demo import ensure_demo
 
@@ -156,6 +160,12 @@ def demo(app: Flask, content) -> Demo:  # noqa: ARG001
         lmhc_id=ids["lmhc@example.org"],
         nurse_id=ids["nurse@example.org"],
     )
+
+
+@pytest.fixture
+def demo(app: Flask, content) -> Demo:  # noqa: ARG001
+    """The demo cohort: one offering with 11 meetings, a coordinator, an instructor and 3 learners."""
+    return build_demo()
 
 
 @pytest.fixture

@@ -61,11 +61,11 @@ from imh_course.operations.quiz_authoring import OptionDraft, QuestionDraft, add
 from imh_course.operations.tokens import issue_token
 from imh_course.roles import Role
 from imh_course.rules.credit import AttendanceStatus
+from tests.access_world import EMAILS
 from tests.conftest import TEST_PASSWORD
 from tests.integration.authoring_helpers import make_response
 from tests.integration.certificate_helpers import attend, attest, evaluate, finish_independent_work
 from tests.integration.learner_helpers import exercise_for, quiz_for, readings_for
-from tests.integration.test_access_matrix import EMAILS
 
 # --- counting -------------------------------------------------------------------------------------
 

@@ -14,8 +14,10 @@ from flask import g
 from sqlalchemy import select
 
 from imh_course.extensions import db
+from tests.access_world import EMAILS, EXPECTED, NOT_CHECKED, PERSONAS
+from tests.access_world import path_for as _path
 from tests.conftest import TEST_PASSWORD
-from tests.integration.test_access_matrix import EMAILS, EXPECTED, NOT_CHECKED, PERSONAS, _path, world  # noqa: F401
+from tests.integration.test_access_matrix import world  # noqa: F401
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 #: Who sends the forged request: anonymous where the route is public, else the first signed-in
@@ -48,7 +50,7 @@ def state_changing_rules(app):  # noqa: ANN001, ANN201
 
 def persona_for(endpoint: str) -> str:
     row = EXPECTED.get(endpoint)
-    assert row is not None, f"{endpoint} is not in the access matrix: add it to test_access_matrix.EXPECTED"
+    assert row is not None, f"{endpoint} is not in the access matrix: add it to access_world.EXPECTED"
     cells = dict(zip(PERSONAS, row.split(), strict=True))
     allowed = [p for p in PREFERENCE if cells[p] == "ok"]
     assert allowed, f"{endpoint}: nobody may use it, so its CSRF protection cannot be checked"

@@ -32,10 +32,11 @@ from imh_course.converters import DB_INT_MAX
 from imh_course.extensions import db
 from imh_course.models.offerings import Offering
 from imh_course.operations.accounts import find_user
+from tests.access_world import EMAILS, EXPECTED
 from tests.integration.authoring_helpers import current_quiz_of, question_form
 from tests.integration.certificate_helpers import GOOD_RATINGS, attend, ce_minutes, finish_independent_work
 from tests.integration.learner_helpers import answers, quiz_for
-from tests.integration.test_access_matrix import EMAILS, EXPECTED, world  # noqa: F401
+from tests.integration.test_access_matrix import world  # noqa: F401
 from tests.integration.test_csrf_everywhere import database_digest, sign_in
 
 DB_INT_MIN = -(2**31)
@@ -118,7 +119,7 @@ def number_fields() -> dict[str, list[str]]:
 @dataclass
 class Case:
     endpoint: str  # the route the form posts to
-    persona: str  # who may use it (test_access_matrix.EMAILS)
+    persona: str  # who may use it (tests.access_world.EMAILS)
     page: str | None = None  # the endpoint whose page shows the form (default: the route itself)
     values: dict[str, object] = field(default_factory=dict)  # URL values beyond the world's
     typed: Callable[[Flask, object], dict[str, object]] = lambda _app, _world: {}  # what a person types

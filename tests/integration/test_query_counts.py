@@ -1,7 +1,7 @@
 """No N+1: the number of SQL statements of a page does not grow with the data.
 
 ``test_page_statements_do_not_grow_with_data`` covers every GET route of ``app.url_map``: each is
-requested by every kind of person ``test_access_matrix.EXPECTED`` lets open it, once with small
+requested by every kind of person ``tests/access_world.py EXPECTED`` lets open it, once with small
 data and once after adding 40 learners with a term of records and certificates, more offerings,
 feedback, authored content and audit events (``query_count_helpers.grow``); the two counts must be
 equal. A route is either measured or listed in ``EXEMPT`` with a reason, and
@@ -22,6 +22,7 @@ from flask import Flask, url_for
 from app import create_app
 from imh_course.extensions import db
 from imh_course.roles import Role
+from tests.access_world import EMAILS, EXPECTED, PERSONAS
 from tests.conftest import PG_URL, _base_config, _truncate_postgres
 from tests.integration.learner_helpers import exercise_for, quiz_for, quiz_form, readings_for
 from tests.integration.query_count_helpers import (
@@ -33,7 +34,6 @@ from tests.integration.query_count_helpers import (
     logout,
     request_counted,
 )
-from tests.integration.test_access_matrix import EMAILS, EXPECTED, PERSONAS
 
 #: Who requests each page: every one of these whom EXPECTED lets open it (the "other_*" personas
 #: see the same pages as their namesakes, with less data).
@@ -189,7 +189,7 @@ def test_every_get_route_is_measured_or_exempt():
     measured = {p.endpoint for p in PAGES}
     missing = sorted(endpoints - measured - EXEMPT.keys())
     assert missing == [], (
-        "GET routes neither measured nor exempt (give them a row in test_access_matrix.EXPECTED "
+        "GET routes neither measured nor exempt (give them a row in tests/access_world.py EXPECTED "
         "that lets someone open them, or an EXEMPT entry with a reason): " + ", ".join(missing)
     )
     assert sorted(EXEMPT.keys() - endpoints) == [], "EXEMPT names routes that no longer exist"
