@@ -203,7 +203,7 @@ def _axe_problems(page) -> list[str]:  # noqa: ANN001
 @pytest.mark.parametrize("width", list(WIDTHS))
 @pytest.mark.parametrize(
     ("persona", "endpoint"), PAIRS, ids=[f"{p}-{e.removeprefix('imh.')}" for p, e in PAIRS]
-)  # noqa: E501
+)
 def test_page_passes_axe_and_fits_a_phone(site: Site, persona: str, endpoint: str, width: str):
     """No critical or serious axe violation; at 390 px nothing scrolls sideways outside a labelled region."""
     answered = _html_page(site, persona, endpoint)
