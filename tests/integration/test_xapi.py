@@ -172,3 +172,9 @@ class TestConfigured:
             db.session.scalar(select(XapiStatement.id).where(XapiStatement.status != XapiStatus.QUEUED))
             is None
         )
+
+
+def test_the_worker_without_an_lrs_says_what_to_set(runner):
+    result = runner.invoke(args=["imh", "xapi", "run", "--once"])
+    assert result.exit_code == 1
+    assert "no LRS configured (set IMH_XAPI_ENDPOINT" in result.output
