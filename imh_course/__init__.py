@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Flask
 
-from .settings import apply_defaults, apply_limiter_defaults
+from .settings import apply_defaults, apply_limiter_defaults, xapi_problems
 
 __all__ = ["IMHCourse", "CourseState"]
 
@@ -50,6 +50,9 @@ class IMHCourse:
         missing = unassigned_permissions()
         if missing:
             raise RuntimeError(f"permissions granted to no role: {sorted(missing)}")
+        problems = xapi_problems(app.config)
+        if problems:
+            raise RuntimeError("xAPI settings: " + "; ".join(problems))
 
         from . import models  # noqa: F401  (register the tables)
 

@@ -532,6 +532,34 @@ def outbox_run(once: bool) -> None:
         time.sleep(poll)
 
 
+@imh.group("xapi")
+def xapi() -> None:
+    """Send the queued xAPI statements to the Learning Record Store (see README "Learning Record Store")."""
+
+
+@xapi.command("run")
+@click.option("--once", is_flag=True, help="Send everything due now, then exit.")
+@with_appcontext
+def xapi_run(once: bool) -> None:
+    """Claim due statements and PUT each to the LRS under its own id; safe to run twice."""
+    import time
+
+    from .xapi.queue import deliver_due, enabled
+
+    if not enabled():
+        click.echo("xapi: no LRS configured (set IMH_XAPI_ENDPOINT, IMH_XAPI_KEY, IMH_XAPI_SECRET)", err=True)
+        sys.exit(1)
+    poll = float(current_app.config.get("IMH_XAPI_POLL_SECONDS") or 5)
+    while True:
+        report = deliver_due()
+        if report.attempted:
+            counts = f"{report.sent} sent, {report.retrying} to retry, {report.failed} refused"
+            click.echo(f"xapi: {counts}", err=True)
+        if once:
+            return
+        time.sleep(poll)
+
+
 @outbox.command("reminders")
 @click.option(
     "--now",

@@ -56,6 +56,15 @@ DEFAULTS: dict[str, Any] = {
     # seconds between the worker's scans for meeting reminders and "no sign-out recorded"
     # notices (0: never; then run `flask imh outbox reminders` from cron)
     "IMH_REMINDER_SCAN_SECONDS": 900,
+    # xAPI (see README "Learning Record Store"): off while IMH_XAPI_ENDPOINT is empty. The LRS's
+    # statement API root (…/xAPI/), its basic-auth key and secret; the worker (flask imh xapi run)
+    # waits this long for an answer, claims this many statements at a time, polls this often
+    "IMH_XAPI_ENDPOINT": "",
+    "IMH_XAPI_KEY": "",
+    "IMH_XAPI_SECRET": "",
+    "IMH_XAPI_TIMEOUT_SECONDS": 10,
+    "IMH_XAPI_BATCH": 20,
+    "IMH_XAPI_POLL_SECONDS": 5,
 }
 
 
@@ -63,6 +72,36 @@ def apply_defaults(config: dict[str, Any]) -> None:
     """Fill in every module setting the host did not set."""
     for key, value in DEFAULTS.items():
         config.setdefault(key, value)
+
+
+def xapi_problems(config: dict[str, Any]) -> list[str]:
+    """What is wrong with the xAPI settings (empty when off or complete), in words for the operator."""
+    endpoint = str(config.get("IMH_XAPI_ENDPOINT") or "").strip()
+    if not endpoint:
+        if config.get("IMH_XAPI_KEY") or config.get("IMH_XAPI_SECRET"):
+            return ["IMH_XAPI_KEY/IMH_XAPI_SECRET are set but IMH_XAPI_ENDPOINT is empty (xAPI stays off)"]
+        return []
+    from urllib.parse import urlsplit
+
+    problems = []
+    parts = urlsplit(endpoint)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        problems.append(
+            f"IMH_XAPI_ENDPOINT must be an http(s) URL like https://lrs.example.org/xAPI/, got {endpoint!r}"
+        )
+    elif (
+        parts.scheme == "http"
+        and config.get("IMH_ENV") == "production"
+        and parts.hostname not in {"127.0.0.1", "localhost", "::1"}
+    ):
+        problems.append(
+            "IMH_XAPI_ENDPOINT must use https in production (the secret travels with every request)"
+        )
+    if not config.get("IMH_XAPI_KEY") or not config.get("IMH_XAPI_SECRET"):
+        problems.append("IMH_XAPI_ENDPOINT is set: IMH_XAPI_KEY and IMH_XAPI_SECRET are required too")
+    if not str(config.get("IMH_BASE_URL") or "").strip():
+        problems.append("IMH_XAPI_ENDPOINT is set: IMH_BASE_URL is required (activity ids live under it)")
+    return problems
 
 
 #: Seconds a Redis rate-limit storage may take to connect or answer before it counts as down.

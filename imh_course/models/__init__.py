@@ -25,8 +25,11 @@ from .progress import (
     ResponseStatus,
 )
 from .quizzes import QuizAttempt
+from .xapi import XapiStatement, XapiStatus
 
 __all__ = [
+    "XapiStatement",
+    "XapiStatus",
     "AccountToken",
     "TokenPurpose",
     "Attestation",

@@ -38,6 +38,7 @@ from ..models.offerings import Enrolment, EnrolmentStatus, Meeting
 from ..models.types import utcnow
 from ..roles import Role
 from ..rules.credit import AttendanceStatus
+from ..xapi import producers as xapi
 from .audit import Actor, record_event
 
 #: presence can be recorded (and check-in opened, see operations/checkin.py) from this long before the start
@@ -292,7 +293,7 @@ def mark(
     record.status, record.arrived_dt, record.departed_dt = status, arrived, departed
     record.method, record.recorded_by_id, record.updated_dt = method, staff.id, now
     add_evidence(record, EvidenceKind.CORRECTION, method, now, staff, ip=actor.ip_address)
-    record_event(
+    event = record_event(
         actor,
         "attendance.correct",
         "attendance",
@@ -303,6 +304,7 @@ def mark(
         offering_id=meeting.offering_id,
         learner_id=learner.id,
     )
+    xapi.on_attendance(record, meeting, learner, event.id)
     return MarkResult(record, MarkChange.CORRECTED)
 
 
@@ -336,7 +338,7 @@ def _create_mark(
     except IntegrityError:
         return None
     add_evidence(record, EvidenceKind.MARK, method, now, staff, ip=actor.ip_address)
-    record_event(
+    event = record_event(
         actor,
         "attendance.mark",
         "attendance",
@@ -346,6 +348,7 @@ def _create_mark(
         offering_id=meeting.offering_id,
         learner_id=learner.id,
     )
+    xapi.on_attendance(record, meeting, learner, event.id)
     return record
 
 

@@ -52,6 +52,7 @@ from ..rules.completion import (
 from ..rules.credit import format_hours
 from ..rules.licenses import Approval
 from ..rules.refusals import ATTESTATION_STALE, LICENSE_NUMBER_MISSING, staff_reasons
+from ..xapi import producers as xapi
 from .audit import Actor, record_event
 from .evaluation import attestation_is_current, current_attestation, evaluation_submitted
 
@@ -314,6 +315,7 @@ def issue_certificate(actor: Actor, offering: Offering, learner: User) -> IssueO
         after=_summary(certificate),
     )
     queue_certificate_issued(learner, offering, certificate)
+    xapi.on_certificate_issued(offering, certificate, learner)
     return IssueOutcome(certificate, created=True)
 
 
@@ -367,6 +369,8 @@ def reissue_certificate(actor: Actor, certificate: Certificate, reason: str | No
         after={**_summary(new), "supersedes": old.public_id},
         reason=reason,
     )
+    xapi.on_certificate_withdrawn(old, learner)
+    xapi.on_certificate_issued(offering, new, learner)
     return new
 
 
@@ -391,4 +395,5 @@ def revoke_certificate(actor: Actor, certificate: Certificate, reason: str | Non
         after=_summary(row),
         reason=reason,
     )
+    xapi.on_certificate_withdrawn(row, db.session.get(User, row.user_id))
     return row

@@ -29,6 +29,7 @@ from ..extensions import db
 from ..models.attendance import AttendanceMethod, AttendanceRecord, CheckInWindow, EvidenceKind
 from ..models.offerings import EnrolmentStatus, Meeting
 from ..rules.credit import AttendanceStatus
+from ..xapi import producers as xapi
 from .attendance import (
     OPENS_BEFORE_START,
     AttendanceError,
@@ -263,7 +264,7 @@ def self_check_in(
         record.status = AttendanceStatus.LEFT_EARLY
     record.updated_dt = now
     add_evidence(record, EvidenceKind.SIGN_OUT, AttendanceMethod.CODE, now, learner, typed, ip)
-    record_event(
+    event = record_event(
         actor,
         "attendance.sign_out",
         "attendance",
@@ -273,6 +274,7 @@ def self_check_in(
         offering_id=meeting.offering_id,
         learner_id=learner.id,
     )
+    xapi.on_attendance(record, meeting, learner, event.id)
     return CheckInOutcome.SIGNED_OUT
 
 

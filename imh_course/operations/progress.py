@@ -15,6 +15,7 @@ from ..models.curriculum import Exercise, Reading
 from ..models.offerings import Offering
 from ..models.progress import ExerciseResponse, ExerciseResponseRevision, ReadingCompletion, ResponseStatus
 from ..models.types import utcnow
+from ..xapi import producers as xapi
 from .audit import Actor
 
 MAX_RESPONSE_CHARS = 20_000
@@ -40,6 +41,7 @@ def mark_reading_complete(
             db.session.add(completion)
     except IntegrityError:  # a second tab or worker got there first: same outcome
         return _completion(user_id, offering.id, reading.key), False
+    xapi.on_reading_completed(offering, reading, completion, actor.user)
     return completion, True
 
 
@@ -88,6 +90,7 @@ def save_response(
     response.body_html = render_learner_text(body) if body.strip() else ""
     response.exercise_id = exercise.id
     response.is_shared = share
+    newly_submitted = submit and response.status is not ResponseStatus.SUBMITTED
     if submit or response.status is ResponseStatus.SUBMITTED:
         response.status = ResponseStatus.SUBMITTED
         response.submitted_dt = response.submitted_dt or now
@@ -105,4 +108,6 @@ def save_response(
         )
     )
     db.session.flush()
+    if newly_submitted:
+        xapi.on_exercise_submitted(offering, exercise, response, actor.user)
     return response

@@ -19,6 +19,7 @@ from ..models.curriculum import Quiz
 from ..models.offerings import Enrolment, Offering
 from ..models.quizzes import QuizAttempt
 from ..rules.grading import GradeResult, OptionKey, QuestionKey, QuestionKind, attempts_left, grade
+from ..xapi import producers as xapi
 from .audit import Actor
 
 
@@ -105,4 +106,5 @@ def submit_attempt(
     except IntegrityError:
         existing = next(a for a in attempts_for(user_id, offering.id, quiz.key) if a.attempt_no == attempt_no)
         return SubmitOutcome(existing, created=False)
+    xapi.on_quiz_attempt(offering, quiz, attempt, actor.user)
     return SubmitOutcome(attempt, created=True)
