@@ -1,6 +1,6 @@
 """xapi statements: the durable queue of statements for a Learning Record Store
 
-Revision ID: x20
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-07 11:40:00
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'x20'
+revision = '0010'
 down_revision = '0009'
 branch_labels = None
 depends_on = None
