@@ -45,10 +45,14 @@ def story(app, demo):  # noqa: ARG001
     return demo
 
 
-def _screenshot(page, name: str) -> None:  # noqa: ANN001
+def _screenshot_dir() -> Path:
     folder = Path(os.environ.get("IMH_SCREENSHOT_DIR") or Path(__file__).parents[2] / "test-artifacts" / "screenshots")
     folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}-390.png"), full_page=True)
+    return folder
+
+
+def _screenshot(page, name: str) -> None:  # noqa: ANN001
+    page.screenshot(path=str(_screenshot_dir() / f"{name}-390.png"), full_page=True)
 
 
 def _open(page, url: str) -> None:  # noqa: ANN001
@@ -135,6 +139,8 @@ def test_the_matrix_keeps_the_learner_column_and_readable_charts_on_a_phone(page
     region.evaluate("r => { r.scrollLeft = 400; }")
     assert region.evaluate("r => r.scrollLeft") > 0, "the matrix should be wider than a phone"
     assert abs(name_cell.bounding_box()["x"] - before) < 1, "the learner column scrolled away"
+    region.scroll_into_view_if_needed()
+    page.screenshot(path=str(_screenshot_dir() / "matrix-scrolled-390.png"))
     region.evaluate("r => { r.scrollLeft = 0; }")
 
     # No caption or note runs past the right edge of the screen (clipped).
