@@ -62,8 +62,8 @@ def column_chart(chart_id: str, title: str, bars: Sequence[Bar]) -> Markup:
         body.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h}" fill="{BAR}"/>')
         cx = x + w / 2
         body.append(
-            f'<text x="{cx:.1f}" y="{max(y - 4, 15):.1f}" text-anchor="middle" font-size="{FONT}" fill="{INK}">'
-            f"{bar.value}</text>"
+            f'<text x="{cx:.1f}" y="{max(y - 4, 15):.1f}" text-anchor="middle" font-size="{FONT}" '
+            f'fill="{INK}">{bar.value}</text>'
         )
         body.append(
             f'<text x="{cx:.1f}" y="{height - bottom + 19}" text-anchor="middle" font-size="{FONT}" '
