@@ -118,7 +118,8 @@ def test_roster_and_check_in_pages_work_at_phone_width(page, live_server, demo, 
     sign_in(page, live_server.url, "instructor@example.org", TEST_PASSWORD)
     page.goto(f"{live_server.url}/staff/offerings/{demo.offering_id}/meetings/{live.id}/attendance")
     assert _no_horizontal_scroll(page)
-    assert page.evaluate("[...document.querySelectorAll('.table-scroll')].every(r => r.scrollWidth <= r.clientWidth)")
+    fits = "[...document.querySelectorAll('.table-scroll')].every(r => r.scrollWidth <= r.clientWidth)"
+    assert page.evaluate(fits)
     page.get_by_role("button", name="Open check-in and show the code").click()
     page.wait_for_url(re.compile(r"/checkin$"))
     assert page.locator("#checkin-code").is_visible()
