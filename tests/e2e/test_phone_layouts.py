@@ -52,7 +52,7 @@ def _screenshot_dir() -> Path:
 
 
 def _screenshot(page, name: str) -> None:  # noqa: ANN001
-    page.screenshot(path=str(_screenshot_dir() / f"{name}-390.png"), full_page=True)
+    page.screenshot(path=str(_screenshot_dir() / f"{name}.png"), full_page=True)
 
 
 def _open(page, url: str) -> None:  # noqa: ANN001
@@ -118,11 +118,12 @@ def test_the_roster_is_one_card_per_learner_with_every_field_on_a_phone(page, li
     _assert_chips(page)
     assert {c["text"].split(maxsplit=1)[-1] for c in _chips(page)} >= {"No sign-out"}
     assert_accessible(page)
-    _screenshot(page, "roster")
+    _screenshot(page, "roster-390")
 
     page.set_viewport_size(DESKTOP)
     assert card.evaluate("row => getComputedStyle(row).display") == "table-row"
     assert page.locator("table.roster thead").is_visible()
+    _screenshot(page, "roster-desktop")
 
 
 def test_the_matrix_keeps_the_learner_column_and_readable_charts_on_a_phone(page, live_server, story):
@@ -161,7 +162,7 @@ def test_the_matrix_keeps_the_learner_column_and_readable_charts_on_a_phone(page
         bars = page.locator(f"#{chart}").count()
         assert bars == 1 and page.get_by_role("region", name=table).locator("tbody tr").count() > 0
     assert_accessible(page)
-    _screenshot(page, "matrix")
+    _screenshot(page, "matrix-390")
 
 
 def test_the_dashboard_leads_with_the_next_session_and_folds_the_past_ones(page, live_server, story):
@@ -184,7 +185,7 @@ def test_the_dashboard_leads_with_the_next_session_and_folds_the_past_ones(page,
     height = page.evaluate("document.scrollingElement.scrollHeight")
     assert height < 3500, f"the dashboard is {height} px long on a phone"
     _assert_chips(page)
-    _screenshot(page, "dashboard")
+    _screenshot(page, "dashboard-390")
 
     summary.focus()
     page.keyboard.press("Enter")
@@ -194,7 +195,7 @@ def test_the_dashboard_leads_with_the_next_session_and_folds_the_past_ones(page,
     assert "No sign-out" in texts and "Attended" in texts, texts
     assert page.evaluate(NO_PAGE_SCROLL)
     assert_accessible(page)
-    _screenshot(page, "dashboard-past-open")
+    _screenshot(page, "dashboard-past-open-390")
 
 
 def test_the_transcript_reads_without_sideways_scrolling_on_a_phone(page, live_server, story):
@@ -212,4 +213,4 @@ def test_the_transcript_reads_without_sideways_scrolling_on_a_phone(page, live_s
     assert first.locator(".cell-label", has_text="Date").is_visible()
     assert first.locator(".cell-label", has_text="Attendance").is_visible()
     assert_accessible(page)
-    _screenshot(page, "transcript")
+    _screenshot(page, "transcript-390")
