@@ -39,16 +39,22 @@ def _svg(chart_id: str, title: str, desc: str, width: int, height: int, body: li
     return Markup(head + "".join(body) + "</svg>")  # noqa: S704 - every value above is escaped
 
 
+#: Drawing width in SVG units, about a phone's content width: at 360-414 px the 14-unit text renders
+#: at 12.5-14 CSS px (the SVG scales to its box), and on a desktop card at about 17 px.
+WIDTH = 330
+FONT = 14
+
+
 def column_chart(chart_id: str, title: str, bars: Sequence[Bar]) -> Markup:
     """Vertical bars (e.g. learners credited per session), each with its count on top."""
-    width, height, top, bottom, left = 640, 240, 24, 36, 8
+    width, height, top, bottom, left = WIDTH, 200, 22, 30, 4
     slot = (width - left * 2) / max(len(bars), 1)
     plot = height - top - bottom
     axis = height - bottom
     body = [f'<line x1="{left}" y1="{axis}" x2="{width - left}" y2="{axis}" stroke="{MUTED}"/>']
     for i, bar in enumerate(bars):
-        x = left + i * slot + slot * 0.15
-        w = slot * 0.7
+        x = left + i * slot + slot * 0.12
+        w = slot * 0.76
         share = bar.value / bar.total if bar.total else 0
         h = round(plot * share, 1)
         y = height - bottom - h
@@ -56,37 +62,32 @@ def column_chart(chart_id: str, title: str, bars: Sequence[Bar]) -> Markup:
         body.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h}" fill="{BAR}"/>')
         cx = x + w / 2
         body.append(
-            f'<text x="{cx:.1f}" y="{max(y - 4, 14):.1f}" text-anchor="middle" font-size="13" fill="{INK}">'
-            f"{bar.value}</text>"
+            f'<text x="{cx:.1f}" y="{max(y - 4, 15):.1f}" text-anchor="middle" font-size="{FONT}" '
+            f'fill="{INK}">{bar.value}</text>'
         )
         body.append(
-            f'<text x="{cx:.1f}" y="{height - bottom + 18}" text-anchor="middle" font-size="13" fill="{INK}">'
-            f"{escape(bar.label)}</text>"
+            f'<text x="{cx:.1f}" y="{height - bottom + 19}" text-anchor="middle" font-size="{FONT}" '
+            f'fill="{INK}">{escape(bar.label)}</text>'
         )
     desc = "; ".join(f"{b.label}: {b.value} of {b.total}{(' ' + b.note) if b.note else ''}" for b in bars)
     return _svg(chart_id, title, desc + ".", width, height, body)
 
 
 def funnel_chart(chart_id: str, title: str, bars: Sequence[Bar]) -> Markup:
-    """Horizontal bars, widest first: how many learners reached each step."""
-    width, row, label_w, pad = 640, 34, 230, 6
+    """Horizontal bars, widest first: how many learners reached each step (its label above its bar,
+    so the labels need not share a narrow screen with the bars)."""
+    width, row, pad, value_w = WIDTH, 46, 4, 44
     height = row * len(bars) + pad * 2
-    plot = width - label_w - 60
+    plot = width - value_w
     body = []
     for i, bar in enumerate(bars):
         y = pad + i * row
         share = bar.value / bar.total if bar.total else 0
         w = round(plot * share, 1)
-        baseline = f"{y + row / 2 + 5:.1f}"
-        body.append(
-            f'<text x="{label_w - 8}" y="{baseline}" text-anchor="end" font-size="13" fill="{INK}">'
-            f"{escape(bar.label)}</text>"
-        )
-        body.append(f'<rect x="{label_w}" y="{y + 4}" width="{plot}" height="{row - 8}" fill="{TRACK}"/>')
-        body.append(f'<rect x="{label_w}" y="{y + 4}" width="{w}" height="{row - 8}" fill="{BAR}"/>')
-        body.append(
-            f'<text x="{label_w + plot + 8}" y="{baseline}" font-size="13" fill="{INK}">{bar.value}</text>'
-        )
+        body.append(f'<text x="0" y="{y + 15}" font-size="{FONT}" fill="{INK}">{escape(bar.label)}</text>')
+        body.append(f'<rect x="0" y="{y + 21}" width="{plot}" height="18" fill="{TRACK}"/>')
+        body.append(f'<rect x="0" y="{y + 21}" width="{w}" height="18" fill="{BAR}"/>')
+        body.append(f'<text x="{plot + 6}" y="{y + 35}" font-size="{FONT}" fill="{INK}">{bar.value}</text>')
     desc = "; ".join(f"{b.label}: {b.value} of {b.total}" for b in bars)
     return _svg(chart_id, title, desc + ".", width, height, body)
 

@@ -9,11 +9,12 @@ from tests.e2e.conftest import assert_accessible, sign_in
 
 
 def test_learner_signs_in_and_sees_the_11_sessions_in_order(page, live_server, demo):
-    """After signing in, the demo learner's dashboard lists sessions 1 to 11 in order."""
+    """After signing in, the demo learner's dashboard lists sessions 1 to 11 in order (past ones folded)."""
     page.goto(live_server.url + "/")
     assert_accessible(page)
     sign_in(page, live_server.url, "lcsw@example.org", TEST_PASSWORD)
     page.wait_for_url(re.compile(r"/learn/offerings/\d+$"))
+    page.get_by_text(re.compile(r"^Past sessions \(\d+\)$")).click()
     headings = page.locator(".session-item h3").all_inner_texts()
     assert [int(re.match(r"Session (\d+):", h).group(1)) for h in headings] == list(range(1, 12))
     assert_accessible(page)
