@@ -5,6 +5,7 @@ from .attendance import AttendanceEvidence, AttendanceMethod, AttendanceRecord, 
 from .audit import AuditEvent
 from .certificates import Attestation, Certificate, CertificateStatus, EvaluationAnswer, EvaluationReceipt
 from .curriculum import Course, CourseSession, Exercise, Quiz, QuizQuestion, Reading
+from .lti import LtiDeployment, LtiNonce, LtiPlatform, LtiResourceLink, LtiToolKey, LtiUserLink
 from .offerings import (
     BoardApproval,
     DeliveryFormat,
@@ -56,6 +57,12 @@ __all__ = [
     "Funding",
     "InstructorAssignment",
     "LearnerProfile",
+    "LtiDeployment",
+    "LtiNonce",
+    "LtiPlatform",
+    "LtiResourceLink",
+    "LtiToolKey",
+    "LtiUserLink",
     "Meeting",
     "Offering",
     "OutboxMessage",

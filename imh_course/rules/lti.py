@@ -1,0 +1,133 @@
+"""LTI 1.3 claim rules: what a verified id_token must say, and which course roles it grants.
+
+Pure: the id_token's payload (already signature-checked) and the registration's facts in, a
+refusal reason or a value out. Only two LMS roles mean anything here: the context role
+Instructor makes a person instructor of the linked offering, Learner makes them a learner.
+Administrators, teaching assistants, mentors, institution and system roles grant nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+MESSAGE_TYPE = CLAIM + "message_type"
+VERSION = CLAIM + "version"
+DEPLOYMENT_ID = CLAIM + "deployment_id"
+TARGET_LINK_URI = CLAIM + "target_link_uri"
+RESOURCE_LINK = CLAIM + "resource_link"
+ROLES = CLAIM + "roles"
+CONTEXT = CLAIM + "context"
+LTI_VERSION = "1.3.0"
+RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
+SUPPORTED_MESSAGES = frozenset({RESOURCE_LINK_REQUEST})
+
+MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+INSTRUCTOR_ROLE = MEMBERSHIP + "Instructor"
+LEARNER_ROLE = MEMBERSHIP + "Learner"
+
+
+class CourseRole(StrEnum):
+    INSTRUCTOR = "instructor"
+    LEARNER = "learner"
+
+
+class ClaimProblem(ValueError):
+    """A launch refused for a reason a person can read; ``status`` is 401 or 403."""
+
+    def __init__(self, reason: str, status: int = 403) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Launch:
+    """The facts of a verified resource-link launch the tool acts on."""
+
+    issuer: str
+    sub: str
+    deployment_id: str
+    resource_link_id: str
+    resource_link_title: str | None
+    context_id: str | None
+    context_title: str | None
+    roles: frozenset[CourseRole]
+    name: str | None
+    email: str | None
+
+
+def course_roles(lms_roles: Iterable[Any]) -> frozenset[CourseRole]:
+    """Instructor and/or learner, from the LMS roles; every other role grants nothing."""
+    granted: set[CourseRole] = set()
+    for role in lms_roles:
+        if role == INSTRUCTOR_ROLE:
+            granted.add(CourseRole.INSTRUCTOR)
+        elif role == LEARNER_ROLE:
+            granted.add(CourseRole.LEARNER)
+    return frozenset(granted)
+
+
+def check_audience(payload: Mapping[str, Any], client_id: str) -> None:
+    """``aud`` holds the client id; with several audiences ``azp`` must be present and ours (OIDC 3.1.3.7)."""
+    aud = payload.get("aud")
+    audiences = [aud] if isinstance(aud, str) else list(aud) if isinstance(aud, list) else []
+    if client_id not in audiences:
+        raise ClaimProblem("the id_token is not addressed to this tool (aud)", 401)
+    azp = payload.get("azp")
+    if len(audiences) > 1 and azp is None:
+        raise ClaimProblem("the id_token has several audiences but no azp", 401)
+    if azp is not None and azp != client_id:
+        raise ClaimProblem("the id_token's azp is not this tool's client id", 401)
+
+
+def _text(payload: Mapping[str, Any], key: str, what: str) -> str:
+    value = payload.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ClaimProblem(f"the launch has no {what}")
+    return value
+
+
+def _optional_text(value: Any, limit: int) -> str | None:
+    return value.strip()[:limit] or None if isinstance(value, str) else None
+
+
+def check_launch(payload: Mapping[str, Any], deployment_ids: Iterable[str]) -> Launch:
+    """The launch's facts, or :class:`ClaimProblem` naming the first thing wrong with it."""
+    message_type = payload.get(MESSAGE_TYPE)
+    if message_type not in SUPPORTED_MESSAGES:
+        raise ClaimProblem(f"unsupported LTI message type {message_type!r}")
+    if payload.get(VERSION) != LTI_VERSION:
+        raise ClaimProblem(f"unsupported LTI version {payload.get(VERSION)!r} (expected {LTI_VERSION})")
+    deployment_id = _text(payload, DEPLOYMENT_ID, "deployment id")
+    if deployment_id not in set(deployment_ids):
+        raise ClaimProblem(f"unknown deployment id {deployment_id!r} for this platform")
+    sub = _text(payload, "sub", "user id (sub)")
+    link = payload.get(RESOURCE_LINK)
+    if not isinstance(link, Mapping) or not isinstance(link.get("id"), str) or not link["id"]:
+        raise ClaimProblem("the launch has no resource link id")
+    roles = payload.get(ROLES)
+    if not isinstance(roles, list):
+        raise ClaimProblem("the launch has no roles claim")
+    _text(payload, TARGET_LINK_URI, "target link URI")
+    context = payload.get(CONTEXT) if isinstance(payload.get(CONTEXT), Mapping) else {}
+    name = payload.get("name") or " ".join(
+        part for part in (payload.get("given_name"), payload.get("family_name")) if isinstance(part, str)
+    )
+    email = payload.get("email")
+    return Launch(
+        issuer=str(payload["iss"]),
+        sub=sub[:255],
+        deployment_id=deployment_id[:255],
+        resource_link_id=link["id"][:255],
+        resource_link_title=_optional_text(link.get("title"), 300),
+        context_id=_optional_text(context.get("id"), 255),
+        context_title=_optional_text(context.get("title"), 300),
+        roles=course_roles(roles),
+        name=_optional_text(name, 200),
+        email=_optional_text(email, 254).lower() if _optional_text(email, 254) else None,
+    )
