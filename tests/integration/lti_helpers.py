@@ -173,3 +173,21 @@ ADMIN_ONLY = ("http://purl.imsglobal.org/vocab/lis/v2/institution/person#Adminis
 
 def unique() -> str:
     return uuid.uuid4().hex
+
+
+def lti_world(user_id: int) -> dict[str, object]:
+    """A registered platform, a launched (unconnected) resource link and an LMS identity of ``user_id``."""
+    from imh_course.models import LtiResourceLink, LtiUserLink
+
+    lms = Platform()
+    platform_id = lms.register()
+    link = LtiResourceLink(platform_id=platform_id, deployment_id=DEPLOYMENT, resource_link_id="matrix-link")
+    person = LtiUserLink(issuer=lms.issuer, sub="matrix-sub", user_id=user_id, platform_id=platform_id)
+    db.session.add_all([link, person])
+    db.session.commit()
+    return {
+        "platform_id": platform_id,
+        "resource_link_id": link.id,
+        "user_link_id": person.id,
+        "ticket": "forged.ticket",
+    }

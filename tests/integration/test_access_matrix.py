@@ -6,7 +6,8 @@ are requested with real identifiers from one world: the demo offering, a second 
 by someone else, and objects (quiz attempt, certificate, shared response) owned by the learner.
 
 Outcomes: ``ok`` (served or acted on: 2xx, 3xx, or 400 for a form missing its fields), ``login``
-(sent to sign in), ``403`` (refused), ``404`` (hidden: not yours / not there). GET is requested
+(sent to sign in), ``401`` (an LTI launch without a valid id_token), ``403`` (refused), ``404``
+(hidden: not yours / not there). GET is requested
 for routes that answer GET, POST (without form fields, CSRF off) for POST-only routes.
 """
 
@@ -30,6 +31,7 @@ from tests.conftest import TEST_PASSWORD
 from tests.integration.authoring_helpers import make_response
 from tests.integration.certificate_helpers import attend, attest, evaluate, finish_independent_work
 from tests.integration.learner_helpers import exercise_for, quiz_for, readings_for
+from tests.integration.lti_helpers import lti_world
 
 PERSONAS = ("anonymous", "learner", "other_learner", "instructor", "other_instructor", "coordinator", "admin")
 EMAILS = {
@@ -146,6 +148,18 @@ EXPECTED: dict[str, str] = {
     "imh.outbox":                          "login 403   403   403   403   ok    ok",
     "imh.outbox_retry":                    "login 403   403   403   403   ok    ok",
     "imh.outbox_message":                  "login 403   403   403   403   403   ok",
+    # LTI: the platform's login and launch refuse a request without its signed proof (403 / 401);
+    # the tool's public keys are public; the one-time ticket is refused when forged; admins register
+    "imh.lti_jwks":                        "ok    ok    ok    ok    ok    ok    ok",
+    "imh.lti_login":                       "403   403   403   403   403   403   403",
+    "imh.lti_launch":                      "401   401   401   401   401   401   401",
+    "imh.lti_continue":                    "403   403   403   403   403   403   403",
+    "imh.lti_admin":                       "login 403   403   403   403   403   ok",
+    "imh.lti_platform_edit":               "login 403   403   403   403   403   ok",
+    "imh.lti_platform_new":                "login 403   403   403   403   403   ok",
+    "imh.lti_resource_link":               "login 403   403   403   403   403   ok",
+    "imh.lti_setup":                       "login 403   403   403   403   403   ok",
+    "imh.lti_user_link":                   "login 403   403   403   403   403   ok",
 }
 # fmt: on
 
@@ -208,6 +222,7 @@ def world(app, client, demo, login) -> World:
     token = issue_token(db.session.get(User, demo.lcsw_id), TokenPurpose.INVITE)
     db.session.commit()
     meeting = sorted(db.session.get(Offering, demo.offering_id).meetings, key=lambda m: m.start_dt)[0]
+    lti = lti_world(demo.lcsw_id)
     return World(
         values={
             "offering_id": demo.offering_id,
@@ -226,6 +241,7 @@ def world(app, client, demo, login) -> World:
             "reading_key": readings_for(1)[0].key,
             "exercise_key": exercise.key,
             "quiz_key": quiz.key,
+            **lti,
         }
     )
 
@@ -291,7 +307,7 @@ def test_table_rows_are_well_formed():
     for endpoint, row in EXPECTED.items():
         cells = row.split()
         assert len(cells) == len(PERSONAS), endpoint
-        assert set(cells) <= {"ok", "login", "403", "404"}, endpoint
+        assert set(cells) <= {"ok", "login", "401", "403", "404"}, endpoint
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
