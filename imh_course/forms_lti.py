@@ -60,11 +60,17 @@ class PlatformForm(FlaskForm):
     is_enabled = BooleanField("Launches allowed", default=True)
     submit = SubmitField("Save the platform")
 
+    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+        ok = super().validate(extra_validators)
+        if not self.jwks_url.data and not self.jwks_json.data:
+            self.jwks_url.errors = [
+                *self.jwks_url.errors,
+                "Give the platform's JWKS URL or paste its key set.",
+            ]
+            return False
+        return ok
+
     def validate_jwks_json(self, field: TextAreaField) -> None:
-        if not field.data:
-            if not self.jwks_url.data:
-                raise ValidationError("Give the platform's JWKS URL or paste its key set.")
-            return
         try:
             data = json.loads(field.data)
         except ValueError:
