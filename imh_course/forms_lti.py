@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
 
 from .forms import strip_text
@@ -111,3 +111,21 @@ class UserLinkForm(FlaskForm):
         filters=[strip_text],
     )
     submit = SubmitField("Link to that account")
+
+
+class DeepLinkForm(FlaskForm):
+    """An LMS instructor's pick: the offering (and optionally the session) to place in the LMS course."""
+
+    request_token = HiddenField(validators=[DataRequired()])
+    offering_id = SelectField(
+        "Offering", coerce=int, validators=[DataRequired(message="Choose an offering.")]
+    )
+    session_number = SelectField("Session (optional)", coerce=int, validators=[Optional()])
+    submit = SubmitField("Place this link in the LMS course")
+
+    def fill(self, offerings: list) -> None:  # noqa: ANN001 - Offering rows
+        self.offering_id.choices = [
+            (o.id, f"{o.course.title} — {o.term.value.title()} {o.year}") for o in offerings
+        ]
+        numbers = sorted({s.number for o in offerings for s in o.course.sessions}) if offerings else []
+        self.session_number.choices = [(0, "The whole offering")] + [(n, f"Session {n}") for n in numbers]

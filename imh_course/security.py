@@ -39,6 +39,7 @@ from . import security_log
 from .extensions import login_manager
 
 FRAME_ANCESTORS = "imh_frame_ancestors"  # set by lti.embedding.allow_framing
+FORM_ACTION = "imh_form_action"  # set by the LTI deep-linking return page (the platform's origin)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -72,6 +73,9 @@ def register(app: Flask) -> None:
             if ancestors is None
             else CSP.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
         )
+        form_action = g.pop(FORM_ACTION, None)
+        if form_action:
+            policy = policy.replace("form-action 'self'", f"form-action 'self' {form_action}")
         response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

@@ -21,7 +21,7 @@ from ..models.lti import LtiPlatform
 from ..security import FRAME_ANCESTORS
 
 #: endpoints shown inside the LMS iframe or reached by the platform's cross-site requests
-EMBEDDED_ENDPOINTS = frozenset({"imh.lti_login", "imh.lti_launch"})
+EMBEDDED_ENDPOINTS = frozenset({"imh.lti_login", "imh.lti_launch", "imh.lti_deep_link"})
 
 
 def is_embedded_request() -> bool:

@@ -20,8 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from ..database import begin_write, serialize_writers
 from ..extensions import db
 from ..models.accounts import LearnerProfile, User, UserRole
+from ..models.curriculum import CourseSession
 from ..models.lti import LtiPlatform, LtiResourceLink, LtiUserLink
-from ..models.offerings import Enrolment, EnrolmentStatus, InstructorAssignment
+from ..models.offerings import Enrolment, EnrolmentStatus, InstructorAssignment, Offering
 from ..models.types import utcnow
 from ..operations.accounts import create_user, find_user
 from ..operations.audit import Actor, record_event
@@ -39,7 +40,8 @@ class Arrival:
     """The outcome of a launch for the person: who, which link, what they may do there."""
 
     user: User
-    resource_link: LtiResourceLink
+    #: None for a deep-linking launch (no link exists yet)
+    resource_link: LtiResourceLink | None
     created_account: bool
     roles: frozenset[CourseRole]
 
@@ -90,6 +92,7 @@ def _find_or_create_user(platform: LtiPlatform, launch: Launch) -> tuple[User, b
 
 
 def _resource_link(platform: LtiPlatform, launch: Launch) -> LtiResourceLink:
+    assert launch.resource_link_id is not None
     query = select(LtiResourceLink).where(
         LtiResourceLink.platform_id == platform.id,
         LtiResourceLink.deployment_id == launch.deployment_id,
@@ -110,7 +113,35 @@ def _resource_link(platform: LtiPlatform, launch: Launch) -> LtiResourceLink:
     link.title = launch.resource_link_title
     link.context_id = launch.context_id
     link.context_title = launch.context_title
+    if link.offering_id is None and launch.placement:
+        _place(platform, link, launch.placement)
     return link
+
+
+def _place(platform: LtiPlatform, link: LtiResourceLink, placement: str) -> None:
+    """Connect a link the tool placed by deep linking (its signed custom parameter) on its first launch."""
+    from .deep_linking import read_placement
+
+    placed = read_placement(placement, platform.id)
+    if placed is None:
+        return  # not ours, or for another platform: stays unconnected for an admin to decide
+    offering_id, number = placed
+    offering = db.session.get(Offering, offering_id)
+    if offering is None:
+        return
+    session_id = None
+    if number:
+        session_id = db.session.scalar(
+            select(CourseSession.id).where(
+                CourseSession.course_id == offering.course_id, CourseSession.number == number
+            )
+        )
+    link.offering_id, link.session_id = offering.id, session_id
+    db.session.flush()
+    record_event(
+        _actor(None), "lti.resource_link_connect", "lti_resource_link", link.id, offering_id=offering.id,
+        after={"offering_id": offering.id, "session_id": session_id, "via": "deep_link"},
+    )  # fmt: skip
 
 
 def _grant_role(user: User, role: Role) -> None:
@@ -171,6 +202,8 @@ def arrive(platform: LtiPlatform, launch: Launch) -> Arrival:
         raise ClaimProblem(
             "accounts with coordinator or admin rights sign in with their password, not from an LMS", 403
         )
+    if launch.resource_link_id is None:  # deep linking: the person only, the link comes later
+        return Arrival(user=user, resource_link=None, created_account=created, roles=launch.roles)
     link = _resource_link(platform, launch)
     _apply_course_roles(user, link, launch.roles)
     return Arrival(user=user, resource_link=link, created_account=created, roles=launch.roles)

@@ -14,21 +14,26 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, jsonify, redirect, render_template, request, session, url_for
-from flask_login import login_user
+from flask import current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from .. import security_log
-from ..access import public
+from ..access import login_required_view, public
 from ..extensions import csrf, db
+from ..forms_lti import DeepLinkForm
 from ..models.accounts import User
+from ..models.lti import LtiPlatform
 from ..models.types import utcnow
-from ..rules.lti import ClaimProblem, CourseRole
+from ..operations.audit import Actor, record_event
+from ..rules.lti import ClaimProblem, CourseRole, Launch
+from ..security import FORM_ACTION
 from ..views import bp
 from ..views.auth import home_for
 from . import keys
-from .embedding import allow_framing
-from .provision import Arrival, arrive
+from .deep_linking import pickable_offerings, read_request, request_token, response_jwt
+from .embedding import allow_framing, origin
+from .provision import LTI_ACTOR_ROLE, Arrival, arrive
 from .verify import STATE_COOKIE, STATE_MAX_AGE, login_redirect, spend_nonce, state_hash, verify_id_token
 
 TICKET_SALT = "imh-lti-ticket"
@@ -68,7 +73,7 @@ def _ticket_serializer() -> URLSafeTimedSerializer:
 
 def _destination(arrival: Arrival) -> str | None:
     link = arrival.resource_link
-    if link.offering_id is None:
+    if link is None or link.offering_id is None:
         return None
     if CourseRole.INSTRUCTOR in arrival.roles:
         return url_for("imh.staff_offering", offering_id=link.offering_id)
@@ -91,6 +96,8 @@ def lti_launch():
         return refuse(problem, "launch")
     user = arrival.user
     user.last_signin_dt = utcnow()
+    if launch.deep_link is not None:
+        return _deep_link_picker(platform, launch, user)
     destination = _destination(arrival)
     ticket = _ticket_serializer().dumps({"u": user.id, "t": user.session_token, "d": destination})
     context = {
@@ -102,13 +109,69 @@ def lti_launch():
         "connected": destination is not None,
     }
     user_id = user.id
-    session.clear()
-    login_user(user)
+    _sign_in(user)
     db.session.commit()
     security_log.event("lti.launch", user=user_id, platform=platform.id)
     allow_framing()
     response = render_template("imh_course/lti/launched.html", **context)
     return response, 200, {"Cache-Control": "no-store"}
+
+
+def _sign_in(user: User) -> None:
+    session.clear()
+    login_user(user)
+
+
+def _deep_link_picker(platform: LtiPlatform, launch: Launch, user: User):  # noqa: ANN202
+    """The deep-linking launch: sign the instructor in and show the offerings they may place."""
+    offerings = pickable_offerings(user, platform, launch.context_id)
+    token = request_token(user, platform, launch)
+    _sign_in(user)
+    form = DeepLinkForm(request_token=token)
+    form.fill(offerings)
+    db.session.commit()
+    allow_framing()
+    page = render_template("imh_course/lti/deep_link.html", form=form, offerings=offerings, platform=platform)
+    return page, 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/lti/deep-link", methods=["POST"])
+@login_required_view
+def lti_deep_link():
+    """The instructor's pick goes back to the LMS as a signed LtiDeepLinkingResponse (auto-posted)."""
+    allow_framing()
+    form = DeepLinkForm()
+    try:
+        data = read_request(form.request_token.data or "") if form.request_token.data else None
+        if data is not None and data.get("u") != current_user.id:
+            raise ClaimProblem("this picker belongs to someone else: open it from the LMS again", 403)
+        platform = db.session.get(LtiPlatform, data["p"]) if data else None
+        if data is not None and (platform is None or not platform.is_enabled):
+            raise ClaimProblem("the platform of this picker is no longer registered", 403)
+    except ClaimProblem as problem:
+        return refuse(problem, "deep-link")
+    offerings = pickable_offerings(current_user, platform, data.get("c")) if platform else []
+    form.fill(offerings)
+    if data is None or not form.validate_on_submit():
+        page = render_template(
+            "imh_course/lti/deep_link.html", form=form, offerings=offerings, platform=platform
+        )
+        return page, 400
+    offering = next(o for o in offerings if o.id == form.offering_id.data)
+    number = form.session_number.data or None
+    try:
+        token = response_jwt(platform, data, offering, number)
+    except RuntimeError:  # no tool key yet
+        problem = ClaimProblem("the tool has no signing key yet: an admin runs `flask imh lti keys rotate`")
+        return refuse(problem, "deep-link")
+    record_event(
+        Actor(user=current_user, role=LTI_ACTOR_ROLE), "lti.deep_link", "offering", offering.id,
+        offering_id=offering.id, after={"platform_id": platform.id, "session": number},
+    )  # fmt: skip
+    db.session.commit()
+    setattr(g, FORM_ACTION, origin(data["r"]) or "")
+    page = render_template("imh_course/lti/deep_link_return.html", return_url=data["r"], jwt=token)
+    return page, 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/lti/continue/<ticket>")

@@ -24,7 +24,12 @@ CONTEXT = CLAIM + "context"
 LTI_VERSION = "1.3.0"
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
-SUPPORTED_MESSAGES = frozenset({RESOURCE_LINK_REQUEST})
+DEEP_LINKING_RESPONSE = "LtiDeepLinkingResponse"
+SUPPORTED_MESSAGES = frozenset({RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST})
+DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+CUSTOM = CLAIM + "custom"
+#: the custom parameter the tool puts on the links it places (a value signed by the tool)
+PLACEMENT_PARAMETER = "imh_placement"
 
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 INSTRUCTOR_ROLE = MEMBERSHIP + "Instructor"
@@ -46,19 +51,32 @@ class ClaimProblem(ValueError):
 
 
 @dataclass(frozen=True)
+class DeepLinkSettings:
+    """Where to send the picked links back, and the platform's opaque ``data`` to echo."""
+
+    return_url: str
+    data: str | None
+    accept_multiple: bool
+
+
+@dataclass(frozen=True)
 class Launch:
-    """The facts of a verified resource-link launch the tool acts on."""
+    """The facts of a verified launch the tool acts on (a resource link, or a deep-linking request)."""
 
     issuer: str
     sub: str
     deployment_id: str
-    resource_link_id: str
+    message_type: str
+    resource_link_id: str | None
     resource_link_title: str | None
     context_id: str | None
     context_title: str | None
     roles: frozenset[CourseRole]
     name: str | None
     email: str | None
+    #: the tool-signed placement of a link it placed by deep linking (custom parameter), if any
+    placement: str | None = None
+    deep_link: DeepLinkSettings | None = None
 
 
 def course_roles(lms_roles: Iterable[Any]) -> frozenset[CourseRole]:
@@ -107,13 +125,23 @@ def check_launch(payload: Mapping[str, Any], deployment_ids: Iterable[str]) -> L
     if deployment_id not in set(deployment_ids):
         raise ClaimProblem(f"unknown deployment id {deployment_id!r} for this platform")
     sub = _text(payload, "sub", "user id (sub)")
-    link = payload.get(RESOURCE_LINK)
-    if not isinstance(link, Mapping) or not isinstance(link.get("id"), str) or not link["id"]:
-        raise ClaimProblem("the launch has no resource link id")
+    link_id, deep_link = None, None
+    if message_type == RESOURCE_LINK_REQUEST:
+        link = payload.get(RESOURCE_LINK)
+        if not isinstance(link, Mapping) or not isinstance(link.get("id"), str) or not link["id"]:
+            raise ClaimProblem("the launch has no resource link id")
+        link_id = link["id"][:255]
+    else:
+        deep_link = _deep_link_settings(payload.get(DEEP_LINKING_SETTINGS))
+    link = payload.get(RESOURCE_LINK) if isinstance(payload.get(RESOURCE_LINK), Mapping) else {}
     roles = payload.get(ROLES)
     if not isinstance(roles, list):
         raise ClaimProblem("the launch has no roles claim")
-    _text(payload, TARGET_LINK_URI, "target link URI")
+    if message_type == DEEP_LINKING_REQUEST and CourseRole.INSTRUCTOR not in course_roles(roles):
+        raise ClaimProblem("only an LMS instructor can place the course in an LMS course")
+    if message_type == RESOURCE_LINK_REQUEST:
+        _text(payload, TARGET_LINK_URI, "target link URI")
+    custom = payload.get(CUSTOM) if isinstance(payload.get(CUSTOM), Mapping) else {}
     context = payload.get(CONTEXT) if isinstance(payload.get(CONTEXT), Mapping) else {}
     name = payload.get("name") or " ".join(
         part for part in (payload.get("given_name"), payload.get("family_name")) if isinstance(part, str)
@@ -123,11 +151,31 @@ def check_launch(payload: Mapping[str, Any], deployment_ids: Iterable[str]) -> L
         issuer=str(payload["iss"]),
         sub=sub[:255],
         deployment_id=deployment_id[:255],
-        resource_link_id=link["id"][:255],
+        message_type=message_type,
+        resource_link_id=link_id,
         resource_link_title=_optional_text(link.get("title"), 300),
         context_id=_optional_text(context.get("id"), 255),
         context_title=_optional_text(context.get("title"), 300),
         roles=course_roles(roles),
         name=_optional_text(name, 200),
         email=_optional_text(email, 254).lower() if _optional_text(email, 254) else None,
+        placement=_optional_text(custom.get(PLACEMENT_PARAMETER), 1000),
+        deep_link=deep_link,
+    )
+
+
+def _deep_link_settings(settings: Any) -> DeepLinkSettings:
+    if not isinstance(settings, Mapping):
+        raise ClaimProblem("the deep-linking request has no deep_linking_settings")
+    return_url = settings.get("deep_link_return_url")
+    if not isinstance(return_url, str) or not return_url.startswith(("https://", "http://")):
+        raise ClaimProblem("the deep-linking request has no deep_link_return_url")
+    accepted = settings.get("accept_types")
+    if not isinstance(accepted, list) or "ltiResourceLink" not in accepted:
+        raise ClaimProblem("the platform does not accept LTI resource links here (accept_types)")
+    data = settings.get("data")
+    return DeepLinkSettings(
+        return_url=return_url[:2000],
+        data=data if isinstance(data, str) else None,
+        accept_multiple=settings.get("accept_multiple") is True,
     )

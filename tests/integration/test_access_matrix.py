@@ -154,6 +154,7 @@ EXPECTED: dict[str, str] = {
     "imh.lti_login":                       "403   403   403   403   403   403   403",
     "imh.lti_launch":                      "401   401   401   401   401   401   401",
     "imh.lti_continue":                    "403   403   403   403   403   403   403",
+    "imh.lti_deep_link":                   "login ok    ok    ok    ok    ok    ok",
     "imh.lti_admin":                       "login 403   403   403   403   403   ok",
     "imh.lti_platform_edit":               "login 403   403   403   403   403   ok",
     "imh.lti_platform_new":                "login 403   403   403   403   403   ok",
