@@ -157,6 +157,10 @@ def lti_setup():
                     "placements": [
                         {"placement": "course_navigation", "message_type": "LtiResourceLinkRequest",
                          "target_link_uri": urls["launch"]},
+                        {"placement": "link_selection", "message_type": "LtiDeepLinkingRequest",
+                         "target_link_uri": urls["launch"]},
+                        {"placement": "assignment_selection", "message_type": "LtiDeepLinkingRequest",
+                         "target_link_uri": urls["launch"]},
                     ]
                 },
             }
