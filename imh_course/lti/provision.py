@@ -56,37 +56,43 @@ def _actor(user: User | None) -> Actor:
 
 
 def _find_or_create_user(platform: LtiPlatform, launch: Launch) -> tuple[User, bool]:
+    if not launch.roles:
+        existing = find_link(launch.issuer, launch.sub)
+        if existing is None:
+            raise ClaimProblem("your LMS role gives no access to this course (only Instructor or Learner do)")
+    learner = CourseRole.LEARNER in launch.roles or not launch.roles
+    return link_or_create(platform, launch.sub, launch.name, launch.email, learner=learner)
+
+
+def find_link(issuer: str, sub: str) -> LtiUserLink | None:
+    return db.session.scalar(select(LtiUserLink).where(LtiUserLink.issuer == issuer, LtiUserLink.sub == sub))
+
+
+def link_or_create(
+    platform: LtiPlatform, sub: str, name: str | None, email: str | None, *, learner: bool
+) -> tuple[User, bool]:
+    """The person linked to (platform issuer, sub), or a new account for them (flushes, audits)."""
     serialize_writers("imh:accounts")
-    link = db.session.scalar(
-        select(LtiUserLink).where(LtiUserLink.issuer == launch.issuer, LtiUserLink.sub == launch.sub)
-    )
+    link = find_link(platform.issuer, sub)
     if link is not None:
         link.last_launch_dt = utcnow()
         return link.user, False
-    if not launch.roles:
-        raise ClaimProblem("your LMS role gives no access to this course (only Instructor or Learner do)")
-    email = launch.email if launch.email and find_user(launch.email) is None else None
-    email = email or placeholder_email(launch.issuer, launch.sub)
-    if find_user(email) is not None:  # a placeholder left by an earlier link an admin removed
+    address = email if email and find_user(email) is None else None
+    address = address or placeholder_email(platform.issuer, sub)
+    if find_user(address) is not None:  # a placeholder left by an earlier link an admin moved
         raise ClaimProblem("an account for this LMS user exists but is not linked: ask an admin", 403)
-    roles = [Role.LEARNER] if CourseRole.LEARNER in launch.roles else [Role.INSTRUCTOR]
-    user = create_user(
-        _actor(None), email=email, full_name=launch.name or "LMS user", roles=roles, password=None
-    )
+    roles = [Role.LEARNER] if learner else [Role.INSTRUCTOR]
+    user = create_user(_actor(None), email=address, full_name=name or "LMS user", roles=roles, password=None)
     db.session.add(
         LtiUserLink(
-            issuer=launch.issuer,
-            sub=launch.sub,
-            user_id=user.id,
-            platform_id=platform.id,
-            last_launch_dt=utcnow(),
+            issuer=platform.issuer, sub=sub, user_id=user.id, platform_id=platform.id, last_launch_dt=utcnow()
         )
     )
     db.session.flush()
     record_event(
         _actor(None), "lti.user_link", "user", user.id,
-        after={"issuer": launch.issuer, "sub": launch.sub, "platform_id": platform.id},
-        learner_id=user.id if Role.LEARNER in roles else None,
+        after={"issuer": platform.issuer, "sub": sub, "platform_id": platform.id},
+        learner_id=user.id if learner else None,
     )  # fmt: skip
     return user, True
 
@@ -113,6 +119,7 @@ def _resource_link(platform: LtiPlatform, launch: Launch) -> LtiResourceLink:
     link.title = launch.resource_link_title
     link.context_id = launch.context_id
     link.context_title = launch.context_title
+    link.memberships_url = launch.memberships_url or link.memberships_url
     if link.offering_id is None and launch.placement:
         _place(platform, link, launch.placement)
     return link
@@ -176,20 +183,29 @@ def _apply_course_roles(user: User, link: LtiResourceLink, roles: frozenset[Cour
                 offering_id=offering_id, after={"instructor_id": user.id, "via": "lti"},
             )  # fmt: skip
     if CourseRole.LEARNER in roles:
-        _grant_role(user, Role.LEARNER)
-        enrolled = db.session.scalar(
-            select(Enrolment.id).where(Enrolment.offering_id == offering_id, Enrolment.user_id == user.id)
-        )
-        if enrolled is None:  # a withdrawn learner stays withdrawn: only a coordinator reinstates
-            enrolment = Enrolment(offering_id=offering_id, user_id=user.id)
-            db.session.add(enrolment)
-            db.session.flush()
-            record_event(
-                _actor(user), "enrolment.create", "enrolment", enrolment.id,
-                offering_id=offering_id, learner_id=user.id,
-                after={"funding": enrolment.funding.value, "status": EnrolmentStatus.ACTIVE.value,
-                       "via": "lti"},
-            )  # fmt: skip
+        enrol(user, offering_id)
+
+
+def enrol(user: User, offering_id: int) -> bool:
+    """Make ``user`` a learner enrolled in the offering; False if already enrolled (any status).
+
+    A withdrawn learner stays withdrawn: only a coordinator reinstates.
+    """
+    _grant_role(user, Role.LEARNER)
+    enrolled = db.session.scalar(
+        select(Enrolment.id).where(Enrolment.offering_id == offering_id, Enrolment.user_id == user.id)
+    )
+    if enrolled is not None:
+        return False
+    enrolment = Enrolment(offering_id=offering_id, user_id=user.id)
+    db.session.add(enrolment)
+    db.session.flush()
+    record_event(
+        _actor(user), "enrolment.create", "enrolment", enrolment.id,
+        offering_id=offering_id, learner_id=user.id,
+        after={"funding": enrolment.funding.value, "status": EnrolmentStatus.ACTIVE.value, "via": "lti"},
+    )  # fmt: skip
+    return True
 
 
 def arrive(platform: LtiPlatform, launch: Launch) -> Arrival:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..access import require_permission
 from ..extensions import db
+from ..forms_coordinator import ActionForm
 from ..forms_lti import PlatformForm, ResourceLinkForm, UserLinkForm
 from ..mail.notify import external_url
 from ..models.curriculum import CourseSession
@@ -33,6 +34,7 @@ from .platforms import (
     relink_user,
     update_platform,
 )
+from .roster import RosterError, sync_roster
 
 CANVAS_SCOPES = [
     "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
@@ -204,7 +206,8 @@ def lti_resource_link(resource_link_id: int):
             flash("The LMS link now opens that offering.", "success")
             return redirect(url_for("imh.lti_admin"))
     status = 400 if form.is_submitted() else 200
-    return render_template("imh_course/lti/resource_link.html", form=form, link=link), status
+    page = render_template("imh_course/lti/resource_link.html", form=form, link=link, sync_form=ActionForm())
+    return page, status
 
 
 @bp.route("/admin/lti/user-links/<dbint:user_link_id>", methods=["GET", "POST"])
@@ -225,3 +228,21 @@ def lti_user_link(user_link_id: int):
             return redirect(url_for("imh.lti_admin"))
     status = 400 if form.is_submitted() else 200
     return render_template("imh_course/lti/user_link.html", form=form, link=link), status
+
+
+@bp.route("/admin/lti/resource-links/<dbint:resource_link_id>/sync", methods=["POST"])
+@require_permission(Permission.MANAGE_LTI)
+def lti_roster_sync(resource_link_id: int):
+    """Sync roster: the LMS course's learners into the link's offering (new, returning, left shown)."""
+    link = get_or_404(LtiResourceLink, resource_link_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        report = sync_roster(_actor(), link)
+    except RosterError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("imh.lti_resource_link", resource_link_id=link.id))
+    db.session.commit()
+    return render_template("imh_course/lti/roster.html", link=link, report=report)

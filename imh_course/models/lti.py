@@ -136,6 +136,10 @@ class LtiResourceLink(db.Model):
     title: Mapped[str | None] = mapped_column(String(300), nullable=True)
     #: the offering it opens; NULL until an admin or a deep link connects it
     offering_id: Mapped[int | None] = mapped_column(ForeignKey("imh_offering.id"), nullable=True)
+    #: the LMS course's Names and Role Provisioning URL, from the latest launch (roster sync)
+    memberships_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    #: when the roster was last synced from the LMS
+    roster_synced_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     #: optionally one session of that offering
     session_id: Mapped[int | None] = mapped_column(ForeignKey("imh_course_session.id"), nullable=True)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -77,6 +77,7 @@ class Launch:
     #: the tool-signed placement of a link it placed by deep linking (custom parameter), if any
     placement: str | None = None
     deep_link: DeepLinkSettings | None = None
+    memberships_url: str | None = None
 
 
 def course_roles(lms_roles: Iterable[Any]) -> frozenset[CourseRole]:
@@ -161,6 +162,7 @@ def check_launch(payload: Mapping[str, Any], deployment_ids: Iterable[str]) -> L
         email=_optional_text(email, 254).lower() if _optional_text(email, 254) else None,
         placement=_optional_text(custom.get(PLACEMENT_PARAMETER), 1000),
         deep_link=deep_link,
+        memberships_url=memberships_url(payload),
     )
 
 
@@ -179,3 +181,47 @@ def _deep_link_settings(settings: Any) -> DeepLinkSettings:
         data=data if isinstance(data, str) else None,
         accept_multiple=settings.get("accept_multiple") is True,
     )
+
+
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One learner of the LMS course, from the roster (NRPS)."""
+
+    sub: str
+    name: str | None
+    email: str | None
+
+
+def memberships_url(payload: Mapping[str, Any]) -> str | None:
+    claim = payload.get(NRPS_CLAIM)
+    url = claim.get("context_memberships_url") if isinstance(claim, Mapping) else None
+    return url[:500] if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+
+def roster_learners(members: Iterable[Any]) -> list[Member]:
+    """Active members holding the Learner context role (others are not enrolled by a sync)."""
+    found: dict[str, Member] = {}
+    for entry in members:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("user_id"), str):
+            continue
+        if not entry["user_id"]:
+            continue
+        if entry.get("status", "Active") != "Active":
+            continue
+        roles = entry.get("roles") if isinstance(entry.get("roles"), list) else []
+        if CourseRole.LEARNER not in course_roles(roles):
+            continue
+        name = entry.get("name") or " ".join(
+            p for p in (entry.get("given_name"), entry.get("family_name")) if isinstance(p, str)
+        )
+        email = entry.get("email")
+        found[entry["user_id"][:255]] = Member(
+            sub=entry["user_id"][:255],
+            name=_optional_text(name, 200),
+            email=_optional_text(email, 254).lower() if _optional_text(email, 254) else None,
+        )
+    return list(found.values())

@@ -1,8 +1,8 @@
-"""lti platforms keys links nonces resource links
+"""lti: platforms, deployments, tool keys, user links, used nonces, resource links
 
 Revision ID: l19
 Revises: 0009
-Create Date: 2026-12-07 11:35:46.319880
+Create Date: 2026-12-07 11:59:24.880694
 
 """
 from alembic import op
@@ -87,6 +87,8 @@ def upgrade():
     sa.Column('context_title', sa.String(length=300), nullable=True),
     sa.Column('title', sa.String(length=300), nullable=True),
     sa.Column('offering_id', sa.Integer(), nullable=True),
+    sa.Column('memberships_url', sa.String(length=500), nullable=True),
+    sa.Column('roster_synced_dt', sa.DateTime(timezone=True), nullable=True),
     sa.Column('session_id', sa.Integer(), nullable=True),
     sa.Column('created_dt', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['offering_id'], ['imh_offering.id'], name=op.f('fk_imh_lti_resource_link_offering_id_imh_offering')),

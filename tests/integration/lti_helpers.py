@@ -191,3 +191,73 @@ def lti_world(user_id: int) -> dict[str, object]:
         "user_link_id": person.id,
         "ticket": "forged.ticket",
     }
+
+
+class ServicesServer:
+    """The platform's token endpoint and roster (NRPS) on loopback; checks the tool's client assertion."""
+
+    def __init__(self, tool_jwks: dict[str, Any], members: list[dict[str, Any]], page_size: int = 2) -> None:
+        self.tool_jwks = tool_jwks
+        self.members = members
+        self.page_size = page_size
+        self.calls: list[str] = []
+        self.assertions: list[dict[str, Any]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self) -> None:  # noqa: N802
+                outer.calls.append("token")
+                form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+                assertion = form["client_assertion"][0]
+                kid = jwt.get_unverified_header(assertion)["kid"]
+                key = jwt.PyJWKSet.from_dict(outer.tool_jwks)[kid].key
+                try:
+                    claims = jwt.decode(assertion, key, algorithms=["RS256"], audience=outer.url + "/token")
+                except jwt.PyJWTError:
+                    self._json(401, {"error": "invalid_client"})
+                    return
+                outer.assertions.append({**claims, "scope": form["scope"][0]})
+                self._json(
+                    200, {"access_token": "platform-token", "token_type": "Bearer", "expires_in": 3600}
+                )
+
+            def do_GET(self) -> None:  # noqa: N802
+                outer.calls.append(self.path)
+                if self.headers.get("Authorization") != "Bearer platform-token":
+                    self._json(401, {"error": "no token"})
+                    return
+                start = int(parse_qs(urlsplit(self.path).query).get("start", ["0"])[0])
+                page = outer.members[start : start + outer.page_size]
+                headers = {}
+                if start + outer.page_size < len(outer.members):
+                    headers["Link"] = f'<{outer.url}/members?start={start + outer.page_size}>; rel="next"'
+                self._json(200, {"id": outer.url + "/members", "members": page}, headers)
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> ServicesServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)

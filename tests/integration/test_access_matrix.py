@@ -159,6 +159,7 @@ EXPECTED: dict[str, str] = {
     "imh.lti_platform_edit":               "login 403   403   403   403   403   ok",
     "imh.lti_platform_new":                "login 403   403   403   403   403   ok",
     "imh.lti_resource_link":               "login 403   403   403   403   403   ok",
+    "imh.lti_roster_sync":                 "login 403   403   403   403   403   ok",
     "imh.lti_setup":                       "login 403   403   403   403   403   ok",
     "imh.lti_user_link":                   "login 403   403   403   403   403   ok",
 }
