@@ -44,3 +44,33 @@ def keys_list() -> None:
     for key in db.session.scalars(select(LtiToolKey).order_by(LtiToolKey.id)):
         state = "signing" if key.id == signing else "retired" if key.retired_dt else "published"
         click.echo(f"{key.kid}  created {key.created_dt:%Y-%m-%d %H:%M} UTC  {state}")
+
+
+@lti.group("grades")
+def grades_group() -> None:
+    """Grade passback to the LMS (independent-learning completion; never CE hours)."""
+
+
+@grades_group.command("scan")
+@with_appcontext
+def grades_scan() -> None:
+    """Queue every changed completion value of LMS learners."""
+    from . import grades
+
+    queued = grades.scan()
+    db.session.commit()
+    click.echo(f"{queued} score(s) queued.")
+
+
+@grades_group.command("send")
+@click.option("--worker", default=None, help="A name for this worker (default: host and process id).")
+@with_appcontext
+def grades_send(worker: str | None) -> None:
+    """Post the due scores to the LMSs (failures are retried later with back-off)."""
+    import os
+    import socket
+
+    from . import grades
+
+    sent, failed = grades.send_due(worker or f"{socket.gethostname()}:{os.getpid()}")
+    click.echo(f"{sent} score(s) sent, {failed} failed (retried later).")

@@ -120,6 +120,7 @@ def _resource_link(platform: LtiPlatform, launch: Launch) -> LtiResourceLink:
     link.context_id = launch.context_id
     link.context_title = launch.context_title
     link.memberships_url = launch.memberships_url or link.memberships_url
+    link.lineitems_url = launch.lineitems_url or link.lineitems_url
     if link.offering_id is None and launch.placement:
         _place(platform, link, launch.placement)
     return link
@@ -222,4 +223,9 @@ def arrive(platform: LtiPlatform, launch: Launch) -> Arrival:
         return Arrival(user=user, resource_link=None, created_account=created, roles=launch.roles)
     link = _resource_link(platform, launch)
     _apply_course_roles(user, link, launch.roles)
+    if link.offering_id is not None and link.lineitems_url and CourseRole.LEARNER in launch.roles:
+        from .grades import queue_learner
+
+        db.session.flush()
+        queue_learner(link.offering_id, user.id)
     return Arrival(user=user, resource_link=link, created_account=created, roles=launch.roles)

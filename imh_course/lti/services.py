@@ -92,3 +92,45 @@ def memberships(platform: LtiPlatform, url: str, token: str) -> list[Any]:
         members.extend(page)
         next_url, pages = _next_link(headers), pages + 1
     return members
+
+
+LINEITEM_MEDIA_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
+SCORE_MEDIA_TYPE = "application/vnd.ims.lis.v1.score+json"
+
+
+def _send_json(url: str, token: str, body: dict[str, Any], media_type: str) -> Any:
+    request = _request(url, data=json.dumps(body).encode(), method="POST")
+    request.add_header("Content-Type", media_type)
+    request.add_header("Accept", LINEITEM_MEDIA_TYPE)
+    request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - checked
+            raw = response.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        raise ServiceError(f"the platform answered {exc.code} at {url[:200]}") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise ServiceError(f"the platform could not be reached ({exc})") from None
+    try:
+        return json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        raise ServiceError("the platform's answer was not JSON") from None
+
+
+def create_line_item(lineitems_url: str, token: str, *, label: str, resource_id: str, maximum: int) -> str:
+    """Make a gradebook column; its URL."""
+    body = {"scoreMaximum": maximum, "label": label, "resourceId": resource_id, "tag": "imh-completion"}
+    data = _send_json(lineitems_url, token, body, LINEITEM_MEDIA_TYPE)
+    url = data.get("id") if isinstance(data, dict) else None
+    if not isinstance(url, str) or not url:
+        raise ServiceError("the platform did not return the new line item's id")
+    return url
+
+
+def scores_url(line_item_url: str) -> str:
+    """``…/lineitems/7/scores``, keeping a query string where the platform put one."""
+    base, _, query = line_item_url.partition("?")
+    return base.rstrip("/") + "/scores" + (f"?{query}" if query else "")
+
+
+def post_score(line_item_url: str, token: str, score: dict[str, Any]) -> None:
+    _send_json(scores_url(line_item_url), token, score, SCORE_MEDIA_TYPE)

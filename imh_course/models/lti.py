@@ -9,15 +9,16 @@ id_token cannot be replayed; resource links remember which offering (and session
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .accounts import User
 from .curriculum import CourseSession
 from .offerings import Offering
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, enum_column, utcnow
 
 
 class LtiPlatform(db.Model):
@@ -138,6 +139,8 @@ class LtiResourceLink(db.Model):
     offering_id: Mapped[int | None] = mapped_column(ForeignKey("imh_offering.id"), nullable=True)
     #: the LMS course's Names and Role Provisioning URL, from the latest launch (roster sync)
     memberships_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    #: the LMS course's line items URL (Assignment and Grade Services), from the latest launch
+    lineitems_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
     #: when the roster was last synced from the LMS
     roster_synced_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     #: optionally one session of that offering
@@ -147,3 +150,58 @@ class LtiResourceLink(db.Model):
     platform: Mapped[LtiPlatform] = relationship()
     offering: Mapped[Offering | None] = relationship()
     session: Mapped[CourseSession | None] = relationship()
+
+
+class LtiLineItem(db.Model):
+    """A gradebook column the tool made in the LMS course: one per session and one for the course."""
+
+    __tablename__ = "imh_lti_line_item"
+    __table_args__ = (UniqueConstraint("resource_link_id", "item_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_link_id: Mapped[int] = mapped_column(ForeignKey("imh_lti_resource_link.id"), nullable=False)
+    #: ``session-N`` or ``course``
+    item_key: Mapped[str] = mapped_column(String(40), nullable=False)
+    #: the line item's URL at the platform
+    url: Mapped[str] = mapped_column(String(500), nullable=False)
+
+
+class ScoreStatus(StrEnum):
+    QUEUED = "queued"  # the value changed: to be posted
+    SENDING = "sending"  # claimed by one worker
+    SENT = "sent"  # the platform accepted this value
+    FAILED = "failed"  # given up (see last_error); a later change queues it again
+
+
+class LtiScore(db.Model):
+    """The durable grade-passback queue: the latest value of one column for one learner.
+
+    One row per (link, learner, column): a change overwrites the value and queues it again, so the
+    platform always ends with the latest value, however many changes happened while it was down.
+    Scores are independent-work completion only: CE hours are never a score.
+    """
+
+    __tablename__ = "imh_lti_score"
+    __table_args__ = (
+        UniqueConstraint("resource_link_id", "user_id", "item_key"),
+        Index("ix_imh_lti_score_due", "status", "next_attempt_dt"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_link_id: Mapped[int] = mapped_column(ForeignKey("imh_lti_resource_link.id"), nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("imh_user.id"), nullable=False, index=True)
+    item_key: Mapped[str] = mapped_column(String(40), nullable=False)
+    #: completed parts (1/0 for a session; sessions complete for the course)
+    score_given: Mapped[int] = mapped_column(nullable=False)
+    score_maximum: Mapped[int] = mapped_column(nullable=False)
+    status: Mapped[ScoreStatus] = mapped_column(enum_column(ScoreStatus), nullable=False)
+    attempts: Mapped[int] = mapped_column(nullable=False, default=0)
+    next_attempt_dt: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: the worker holding the claim, and since when (a claim older than the lease is taken over)
+    claimed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    claimed_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    resource_link: Mapped[LtiResourceLink] = relationship()
+    user: Mapped[User] = relationship()

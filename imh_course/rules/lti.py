@@ -78,6 +78,7 @@ class Launch:
     placement: str | None = None
     deep_link: DeepLinkSettings | None = None
     memberships_url: str | None = None
+    lineitems_url: str | None = None
 
 
 def course_roles(lms_roles: Iterable[Any]) -> frozenset[CourseRole]:
@@ -163,6 +164,7 @@ def check_launch(payload: Mapping[str, Any], deployment_ids: Iterable[str]) -> L
         placement=_optional_text(custom.get(PLACEMENT_PARAMETER), 1000),
         deep_link=deep_link,
         memberships_url=memberships_url(payload),
+        lineitems_url=lineitems_url(payload),
     )
 
 
@@ -225,3 +227,31 @@ def roster_learners(members: Iterable[Any]) -> list[Member]:
             email=_optional_text(email, 254).lower() if _optional_text(email, 254) else None,
         )
     return list(found.values())
+
+
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+AGS_LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+AGS_SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+COURSE_ITEM = "course"
+
+
+def lineitems_url(payload: Mapping[str, Any]) -> str | None:
+    claim = payload.get(AGS_CLAIM)
+    url = claim.get("lineitems") if isinstance(claim, Mapping) else None
+    return url[:500] if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+
+def session_item(number: int) -> str:
+    return f"session-{number}"
+
+
+def completion_scores(sessions: Iterable[tuple[int, bool]]) -> dict[str, tuple[int, int]]:
+    """Gradebook values from independent work only: "Session N complete" 1/0, the course = sessions done.
+
+    The input is (session number, readings + exercise + quiz all done) per session. CE contact hours
+    are not an input and never become a score: CE credit is certified only by the certificate.
+    """
+    rows = sorted(sessions)
+    scores = {session_item(number): (1 if done else 0, 1) for number, done in rows}
+    scores[COURSE_ITEM] = (sum(1 for _n, done in rows if done), len(rows))
+    return scores

@@ -201,6 +201,9 @@ class ServicesServer:
         self.members = members
         self.page_size = page_size
         self.calls: list[str] = []
+        self.line_items: dict[str, dict[str, Any]] = {}
+        self.scores: list[dict[str, Any]] = []
+        self.fail_scores = 0
         self.assertions: list[dict[str, Any]] = []
         outer = self
 
@@ -216,8 +219,26 @@ class ServicesServer:
                 self.wfile.write(data)
 
             def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                if self.path != "/token":
+                    outer.calls.append("POST " + self.path)
+                    if self.headers.get("Authorization") != "Bearer platform-token":
+                        self._json(401, {"error": "no token"})
+                        return
+                    body = json.loads(self.rfile.read(length) or b"{}")
+                    if self.path == "/lineitems":
+                        item_id = f"{outer.url}/lineitems/{len(outer.line_items) + 1}"
+                        outer.line_items[item_id] = body
+                        self._json(201, {**body, "id": item_id})
+                    elif outer.fail_scores > 0:
+                        outer.fail_scores -= 1
+                        self._json(503, {"error": "try later"})
+                    else:
+                        outer.scores.append({"line_item": self.path.removesuffix("/scores"), **body})
+                        self._json(200, {})
+                    return
                 outer.calls.append("token")
-                form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+                form = parse_qs(self.rfile.read(length).decode())
                 assertion = form["client_assertion"][0]
                 kid = jwt.get_unverified_header(assertion)["kid"]
                 key = jwt.PyJWKSet.from_dict(outer.tool_jwks)[kid].key
