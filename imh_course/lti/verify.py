@@ -71,7 +71,10 @@ def login_redirect(params: dict[str, str], launch_url: str) -> tuple[str, str]:
         raise ClaimProblem("the login request has no login_hint", 403)
     platform = find_platform(issuer, params.get("client_id"))
     nonce = secrets.token_urlsafe(24)
-    state = _serializer().dumps({"p": platform.id, "n": nonce})
+    retry = {
+        k: params[k][:1000] for k in ("iss", "login_hint", "lti_message_hint", "client_id") if params.get(k)
+    }
+    state = _serializer().dumps({"p": platform.id, "n": nonce, "r": retry})
     query = {
         "scope": "openid",
         "response_type": "id_token",
@@ -101,10 +104,12 @@ def _read_state(state: str, cookie: str | None) -> tuple[LtiPlatform, str]:
     except BadSignature:
         raise ClaimProblem("the launch's state was not issued by this tool", 401) from None
     if not cookie or not hmac.compare_digest(cookie, state_hash(state)):
+        retry = data.get("r") if isinstance(data, dict) and isinstance(data.get("r"), dict) else None
         raise ClaimProblem(
-            "this browser did not send back the login cookie (third-party cookies blocked?): "
-            "launch again, or open the tool in a new window from the LMS",
+            "this browser did not send back the login cookie (it blocks cookies inside the LMS frame): "
+            "open the course in a new window",
             401,
+            retry=retry,
         )
     platform = db.session.get(LtiPlatform, data.get("p")) if isinstance(data, dict) else None
     if platform is None or not platform.is_enabled:

@@ -45,9 +45,11 @@ def refuse(problem: ClaimProblem, stage: str):  # noqa: ANN201 - the refusal pag
     db.session.rollback()
     security_log.event("lti.launch_refused", logging.WARNING, stage=stage, reason=problem.reason)
     allow_framing()
-    return render_template("imh_course/lti/refused.html", reason=problem.reason, status=problem.status), (
-        problem.status
+    retry = url_for("imh.lti_login", **problem.retry) if problem.retry else None
+    page = render_template(
+        "imh_course/lti/refused.html", reason=problem.reason, status=problem.status, retry=retry
     )
+    return page, problem.status
 
 
 @bp.route("/lti/login", methods=["GET", "POST"])

@@ -44,10 +44,12 @@ class CourseRole(StrEnum):
 class ClaimProblem(ValueError):
     """A launch refused for a reason a person can read; ``status`` is 401 or 403."""
 
-    def __init__(self, reason: str, status: int = 403) -> None:
+    def __init__(self, reason: str, status: int = 403, retry: Mapping[str, str] | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
+        #: login parameters to start again in a new window (the browser blocked the frame's cookies)
+        self.retry = dict(retry) if retry else None
 
 
 @dataclass(frozen=True)

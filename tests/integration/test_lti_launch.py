@@ -213,8 +213,11 @@ def test_state_must_come_from_this_tool_and_this_browser(client, app, platform):
     _refused(client.post("/lti/launch", data={"id_token": token, "state": "forged"}, base_url=BASE), 401,
              "not issued by this tool")  # fmt: skip
     stranger = app.test_client()
-    _refused(stranger.post("/lti/launch", data={"id_token": token, "state": state}, base_url=BASE), 401,
-             "did not send back the login cookie")  # fmt: skip
+    blocked = stranger.post("/lti/launch", data={"id_token": token, "state": state}, base_url=BASE)
+    _refused(blocked, 401, "did not send back the login cookie")
+    found = re.search(r'href="(/lti/login\?[^"]+)"[^>]*target="_blank"', blocked.get_data(as_text=True))
+    retry = html.unescape(found.group(1))
+    assert "login_hint=hint-1" in retry and "client_id=" in retry  # the same login, in a new window
     _refused(client.post("/lti/launch", data={"state": state}, base_url=BASE), 401, "has no id_token")
 
 
