@@ -92,6 +92,9 @@ class IMHCourse:
         input_guard.register(app)
         sessions.register(app)
         templating.register(app)
+        from . import lti
+
+        lti.register(app)
         from .bench.cli import bench
 
         if "bench" not in cli.imh.commands:

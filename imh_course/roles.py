@@ -30,6 +30,7 @@ class Permission(StrEnum):
     VIEW_AUDIT_TRAIL = "view_audit_trail"
     MANAGE_ACCOUNTS = "manage_accounts"
     VIEW_OUTBOX = "view_outbox"  # the outbox page: status, failure reasons, retry now
+    MANAGE_LTI = "manage_lti"  # LMS registrations, resource links and LTI account links
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -50,7 +51,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_OUTBOX,
         }
     ),
-    Role.ADMIN: frozenset({Permission.MANAGE_ACCOUNTS, Permission.VIEW_AUDIT_TRAIL, Permission.VIEW_OUTBOX}),
+    Role.ADMIN: frozenset(
+        {
+            Permission.MANAGE_ACCOUNTS,
+            Permission.VIEW_AUDIT_TRAIL,
+            Permission.VIEW_OUTBOX,
+            Permission.MANAGE_LTI,
+        }
+    ),
 }
 
 

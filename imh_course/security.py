@@ -38,6 +38,9 @@ from sqlalchemy.exc import OperationalError
 from . import security_log
 from .extensions import login_manager
 
+FRAME_ANCESTORS = "imh_frame_ancestors"  # set by lti.embedding.allow_framing
+FORM_ACTION = "imh_form_action"  # set by the LTI deep-linking return page (the platform's origin)
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
@@ -63,10 +66,21 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        # LTI routes set the registered platforms as frame ancestors (lti.embedding); no other route can.
+        ancestors = g.pop(FRAME_ANCESTORS, None)
+        policy = (
+            CSP
+            if ancestors is None
+            else CSP.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
+        )
+        form_action = g.pop(FORM_ACTION, None)
+        if form_action:
+            policy = policy.replace("form-action 'self'", f"form-action 'self' {form_action}")
+        response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        if ancestors is None:
+            response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if request.is_secure:

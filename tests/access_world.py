@@ -24,6 +24,7 @@ from tests.conftest import TEST_PASSWORD
 from tests.integration.authoring_helpers import make_response
 from tests.integration.certificate_helpers import attend, attest, evaluate, finish_independent_work
 from tests.integration.learner_helpers import exercise_for, quiz_for, readings_for
+from tests.integration.lti_helpers import lti_world
 
 PERSONAS = ("anonymous", "learner", "other_learner", "instructor", "other_instructor", "coordinator", "admin")
 EMAILS = {
@@ -140,6 +141,20 @@ EXPECTED: dict[str, str] = {
     "imh.outbox":                          "login 403   403   403   403   ok    ok",
     "imh.outbox_retry":                    "login 403   403   403   403   ok    ok",
     "imh.outbox_message":                  "login 403   403   403   403   403   ok",
+    # LTI: the platform's login and launch refuse a request without its signed proof (403 / 401);
+    # the tool's public keys are public; the one-time ticket is refused when forged; admins register
+    "imh.lti_jwks":                        "ok    ok    ok    ok    ok    ok    ok",
+    "imh.lti_login":                       "403   403   403   403   403   403   403",
+    "imh.lti_launch":                      "401   401   401   401   401   401   401",
+    "imh.lti_continue":                    "403   403   403   403   403   403   403",
+    "imh.lti_deep_link":                   "login ok    ok    ok    ok    ok    ok",
+    "imh.lti_admin":                       "login 403   403   403   403   403   ok",
+    "imh.lti_platform_edit":               "login 403   403   403   403   403   ok",
+    "imh.lti_platform_new":                "login 403   403   403   403   403   ok",
+    "imh.lti_resource_link":               "login 403   403   403   403   403   ok",
+    "imh.lti_roster_sync":                 "login 403   403   403   403   403   ok",
+    "imh.lti_setup":                       "login 403   403   403   403   403   ok",
+    "imh.lti_user_link":                   "login 403   403   403   403   403   ok",
 }
 # fmt: on
 
@@ -219,6 +234,7 @@ def _build_world(app, client, demo) -> World:  # noqa: ANN001
     token = issue_token(db.session.get(User, demo.lcsw_id), TokenPurpose.INVITE)
     db.session.commit()
     meeting = sorted(db.session.get(Offering, demo.offering_id).meetings, key=lambda m: m.start_dt)[0]
+    lti = lti_world(demo.lcsw_id)
     return World(
         values={
             "offering_id": demo.offering_id,
@@ -237,6 +253,7 @@ def _build_world(app, client, demo) -> World:  # noqa: ANN001
             "reading_key": readings_for(1)[0].key,
             "exercise_key": exercise.key,
             "quiz_key": quiz.key,
+            **lti,
         }
     )
 

@@ -5,6 +5,17 @@ from .attendance import AttendanceEvidence, AttendanceMethod, AttendanceRecord, 
 from .audit import AuditEvent
 from .certificates import Attestation, Certificate, CertificateStatus, EvaluationAnswer, EvaluationReceipt
 from .curriculum import Course, CourseSession, Exercise, Quiz, QuizQuestion, Reading
+from .lti import (
+    LtiDeployment,
+    LtiLineItem,
+    LtiNonce,
+    LtiPlatform,
+    LtiResourceLink,
+    LtiScore,
+    LtiToolKey,
+    LtiUserLink,
+    ScoreStatus,
+)
 from .offerings import (
     BoardApproval,
     DeliveryFormat,
@@ -59,6 +70,15 @@ __all__ = [
     "Funding",
     "InstructorAssignment",
     "LearnerProfile",
+    "LtiDeployment",
+    "LtiLineItem",
+    "LtiScore",
+    "ScoreStatus",
+    "LtiNonce",
+    "LtiPlatform",
+    "LtiResourceLink",
+    "LtiToolKey",
+    "LtiUserLink",
     "Meeting",
     "Offering",
     "OutboxMessage",

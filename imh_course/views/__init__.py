@@ -12,6 +12,8 @@ bp = Blueprint(
     static_url_path="/imh-static",
 )
 
+from ..lti import views as lti_views  # noqa: E402,F401
+from ..lti import views_admin as lti_views_admin  # noqa: E402,F401
 from . import (  # noqa: E402,F401  (routes register on bp)
     account,
     admin,

@@ -66,6 +66,7 @@ from tests.conftest import TEST_PASSWORD
 from tests.integration.authoring_helpers import make_response
 from tests.integration.certificate_helpers import attend, attest, evaluate, finish_independent_work
 from tests.integration.learner_helpers import exercise_for, quiz_for, readings_for
+from tests.integration.lti_helpers import lti_world
 
 # --- counting -------------------------------------------------------------------------------------
 
@@ -232,6 +233,7 @@ def build_world(app: Flask, client: FlaskClient) -> World:
         "reading_key": readings_for(1)[0].key,
         "exercise_key": exercise.key,
         "quiz_key": quiz.key,
+        **lti_world(learner_id),
     }
     refresh_values(world)
     return world

@@ -8,7 +8,8 @@ offering taught by someone else, and objects (quiz attempt, certificate, shared 
 by the learner.
 
 Outcomes: ``ok`` (served or acted on: 2xx, 3xx, or 400 for a form missing its fields), ``login``
-(sent to sign in), ``403`` (refused), ``404`` (hidden: not yours / not there). GET is requested
+(sent to sign in), ``401`` (an LTI launch without a valid id_token), ``403`` (refused), ``404``
+(hidden: not yours / not there). GET is requested
 for routes that answer GET, POST (without form fields, CSRF off) for POST-only routes.
 """
 
@@ -62,7 +63,7 @@ def test_table_rows_are_well_formed():
     for endpoint, row in EXPECTED.items():
         cells = row.split()
         assert len(cells) == len(PERSONAS), endpoint
-        assert set(cells) <= {"ok", "login", "403", "404"}, endpoint
+        assert set(cells) <= {"ok", "login", "401", "403", "404"}, endpoint
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -20,6 +20,15 @@ from tests.conftest import TEST_PASSWORD
 from tests.integration.test_access_matrix import world  # noqa: F401
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+#: The only routes exempt from CSRF, each with why. The LMS reaches them with cross-site requests
+#: (the OIDC login initiation and the form_post of the id_token), where no CSRF token can exist;
+#: they are authenticated by the platform's RS256-signed id_token, the nonce used once and the
+#: login state (signed, and bound to the browser by a cookie) instead. Each must still refuse a
+#: request without that proof (401/403) and change nothing; a view exempted anywhere else fails.
+CSRF_EXEMPT = {
+    "imh.lti_login": "LTI OIDC login initiation: a cross-site GET/POST from the platform; it writes nothing",
+    "imh.lti_launch": "LTI launch: the platform's form_post, authenticated by its signed id_token + state",
+}
 #: Who sends the forged request: anonymous where the route is public, else the first signed-in
 #: person allowed to use it, so the missing token is the only thing wrong with the request.
 PREFERENCE = (
@@ -84,12 +93,35 @@ def test_there_are_state_changing_routes_to_check(app):
     assert len(endpoints) >= 20
 
 
+def test_csrf_exemptions_are_exactly_the_documented_ones(app):
+    """CSRFProtect exempts the LTI platform endpoints listed in CSRF_EXEMPT, and no other view."""
+    exempt = app.extensions["csrf"]._exempt_views
+    documented = {f"{app.view_functions[e].__module__}.{app.view_functions[e].__name__}" for e in CSRF_EXEMPT}
+    assert set(exempt) == documented
+    assert not app.extensions["csrf"]._exempt_blueprints
+
+
+def test_exempt_routes_refuse_a_request_without_the_platforms_proof(app, world):  # noqa: F811
+    """The LTI routes, sent the same forged form with no id_token or state: 401/403 and nothing changes."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    for endpoint in CSRF_EXEMPT:
+        rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+        before = database_digest()
+        response = client.post(_path(app, rule, world), data=dict(FORM, csrf_token="forged.token.value"))
+        assert response.status_code in (401, 403), endpoint
+        assert "the launch from your LMS was refused" in response.get_data(as_text=True)
+        assert database_digest() == before, endpoint
+
+
 def test_every_state_changing_route_rejects_a_missing_or_forged_token(app, world):  # noqa: F811
     """Without a valid CSRF token every form and action is refused with 400 and the database is unchanged."""
     app.config["WTF_CSRF_ENABLED"] = True  # the world was built without; people's browsers send tokens
     clients = {}
     problems = []
     for rule in state_changing_rules(app):
+        if rule.endpoint in CSRF_EXEMPT:
+            continue  # checked by test_exempt_routes_refuse_a_request_without_the_platforms_proof
         persona = persona_for(rule.endpoint)
         if persona not in clients:
             clients[persona] = app.test_client()

@@ -43,6 +43,8 @@ MEASURED_PERSONAS = ("anonymous", "learner", "instructor", "coordinator", "admin
 EXEMPT: dict[str, str] = {
     "static": "the host's static files: no database",
     "imh.static": "the module's CSS and scripts: no database",
+    "imh.lti_login": "refused for everyone without the platform's signed login request (403)",
+    "imh.lti_continue": "refused for everyone without a one-time ticket from a launch (403)",
 }
 
 #: Values tried for a URL argument (one page per value); other arguments take the world's value.
