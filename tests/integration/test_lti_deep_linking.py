@@ -147,3 +147,22 @@ def test_only_instructors_may_deep_link_and_only_their_offerings(client, app, pl
     assert stolen.status_code == 403 and "belongs to someone else" in html.unescape(
         stolen.get_data(as_text=True)
     )
+
+
+def test_hostile_numbers_in_the_picker_change_nothing(client, platform, demo):
+    """Out-of-range, huge and non-ASCII numbers in the picker: a 400 with the form, never a 500."""
+    from tests.integration.test_form_int_range import HOSTILE
+
+    _deep_link_launch(client, platform)
+    teacher = db.session.scalar(select(User).where(User.email == "tess@lms.example.edu"))
+    db.session.add(InstructorAssignment(offering_id=demo.offering_id, user_id=teacher.id))
+    db.session.commit()
+    page = _deep_link_launch(client, platform).get_data(as_text=True)
+    token = _hidden(page, "request_token")
+    answers = []
+    for name in ("offering_id", "session_number"):
+        for value in HOSTILE:
+            form = {"request_token": token, "offering_id": demo.offering_id, "session_number": 1, name: value}
+            response = client.post("/lti/deep-link", data=form, base_url=BASE)
+            answers.append((name, value[:12], response.status_code))
+    assert [a for a in answers if a[2] != 400] == []
