@@ -17,6 +17,7 @@ from .offerings import (
     Term,
 )
 from .outbox import OutboxMessage, OutboxStatus
+from .participant_reports import ParticipantAlias, ParticipantImport, ReportFile
 from .progress import (
     ExerciseResponse,
     ExerciseResponseRevision,
@@ -60,6 +61,9 @@ __all__ = [
     "Offering",
     "OutboxMessage",
     "OutboxStatus",
+    "ParticipantAlias",
+    "ParticipantImport",
+    "ReportFile",
     "Quiz",
     "QuizQuestion",
     "Reading",

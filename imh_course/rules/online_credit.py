@@ -73,8 +73,14 @@ class OnlineCredit:
     def record_times(
         self, meeting: MeetingWindow
     ) -> tuple[AttendanceStatus, datetime | None, datetime | None]:
-        """The (status, arrived, departed) to store: same credit as the intervals under any policy."""
+        """The (status, arrived, departed) to store: same credit as the intervals under any policy.
+
+        Only a join without a leave time: the arrival without a departure, which credits nothing
+        and which the roster flags until staff record the departure."""
         if self.attended <= 0:
+            if self.open_joins and self.open_joins[0] < meeting.end:
+                # joined, no leave time: like a sign-in without a sign-out (credits nothing, flagged)
+                return AttendanceStatus.PRESENT, max(self.open_joins[0], meeting.start), None
             return AttendanceStatus.ABSENT, None, None
         arrived = self.inside[0].start
         departed = arrived + self.attended * _MINUTE

@@ -74,6 +74,12 @@ def test_never_left_without_duration_credits_nothing_but_leave_at_the_end_counts
     cy = online_credit(MEETING, _joins(report, "cy@example.org"))
     assert (cy.attended, cy.credited) == (0, 0)
     assert cy.open_joins == (datetime(2026, 12, 1, 17, 5, tzinfo=UTC),)
+    # stored as an arrival without a departure: credits nothing, and the roster flags it
+    assert cy.record_times(MEETING) == (
+        AttendanceStatus.PRESENT,
+        datetime(2026, 12, 1, 17, 5, tzinfo=UTC),
+        None,
+    )
     di = online_credit(MEETING, _joins(report, "di@example.org"))
     assert (di.attended, di.credited) == (70, 60)
     assert di.record_times(MEETING)[0] is AttendanceStatus.LATE
