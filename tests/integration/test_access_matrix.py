@@ -83,6 +83,8 @@ EXPECTED: dict[str, str] = {
     "imh.checkin_code":                    "login 403   403   ok    404   ok    403",
     "imh.checkin_display":                 "login 403   403   ok    404   ok    403",
     "imh.checkin_open":                    "login 403   403   ok    404   ok    403",
+    "imh.participant_report_review":       "login 403   403   ok    404   ok    403",
+    "imh.participant_report_upload":       "login 403   403   ok    404   ok    403",
     "imh.staff_home":                      "login 403   403   ok    ok    ok    403",
     "imh.staff_offering":                  "login 403   403   ok    404   ok    403",
     # Authoring: instructors of the offering only
