@@ -139,3 +139,24 @@ def test_a_tampered_or_missing_report_field_is_a_clear_400(client, demo, login, 
     unreadable = client.post(_review_url(demo, meeting), data={"report": other, "action": "preview"})
     assert unreadable.status_code == 400 and "cannot be read" in unreadable.get_data(as_text=True)
     assert count(ParticipantImport) == 0
+
+
+def test_the_ce_roster_names_the_report_behind_the_attendance(app, client, demo, login, meeting):
+    from imh_course.ledgers import credit_policy
+    from imh_course.operations.participant_import import apply_import
+    from tests.integration.test_attendance import actor
+    from tests.integration.test_exports import read_csv
+
+    raw = class_report()
+    apply_import(actor("instructor@example.org"), meeting, raw, "zoom.csv", credit_policy(app.config))
+    from imh_course.extensions import db
+
+    db.session.commit()
+    login("coordinator@example.org")
+    rows = read_csv(client.get(f"/staff/offerings/{demo.offering_id}/exports/ce-roster.csv"))
+    header, body = rows[0], rows[1:]
+    assert header[-1] == "Video platform reports"
+    by_email = {line[header.index("Email")]: line for line in body}
+    sha = hashlib.sha256(raw).hexdigest()
+    assert by_email["lcsw@example.org"][-1] == f"2026-12-01: zoom.csv, SHA-256 {sha}"
+    assert by_email["nurse@example.org"][-1] == ""
