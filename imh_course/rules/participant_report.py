@@ -241,6 +241,11 @@ def parse_report(raw: bytes, timezone: str) -> ParsedReport:
         raise ReportError("The file contains control characters (for example NUL bytes): it is not a report.")
     rows = _rows(text)
     tables = _tables(rows)
+    if not tables and any("user action" in {_key(c) for c in row} for row in rows[:30]):
+        raise ReportError(
+            "This is Teams' oldest attendance list (one “Joined”/“Left” event per line), which is "
+            "not read here. Download the meeting's attendance report from its Attendance tab instead."
+        )
     if not tables:
         raise ReportError(
             "No participants table found: a header naming a participant's name and join time "

@@ -197,3 +197,16 @@ def test_instructors_of_other_offerings_cannot_apply(app, demo, meeting, make_us
     with pytest.raises(AttendanceError, match="do not take attendance"):
         apply_import(Actor(other, Role.INSTRUCTOR.value), meeting, zoom_csv(), "z.csv", _policy(app))
     db.session.rollback()
+
+
+def test_the_learners_data_export_carries_the_report_evidence(app, demo, meeting):
+    from imh_course.models import User
+    from imh_course.reports.learner_export import learner_data
+
+    apply_import(actor("instructor@example.org"), meeting, class_report(), "zoom.csv", _policy(app))
+    db.session.commit()
+    data = learner_data(db.session.get(User, demo.lcsw_id), include_response_text=False)
+    (entry,) = [a for a in data["attendance"] if a["method"] == "video_report"]
+    (evidence,) = entry["evidence"]
+    assert evidence["participant_report"]["file"] == "zoom.csv"
+    assert evidence["participant_report"]["attended_minutes"] == 80

@@ -234,6 +234,10 @@ def test_teams_participants_table_alone_is_read_with_a_warning():
         (b"Learner,Score\nAna,10\n", "No participants table found"),
         (b"Name,Join time\nAna,12/01/2026 12:00 PM\n", "no leave time or duration column"),
         (
+            "Full Name\tUser Action\tTimestamp\nAna\tJoined\t12/1/2026, 12:00:00 PM\n".encode("utf-16"),
+            "oldest attendance list",
+        ),
+        (
             b"Name (original name),User Email,Join time,Leave time\nAna,a@x.org,yesterday-ish,\n",
             "line 2: the join time “yesterday-ish” is not a date and time",
         ),
