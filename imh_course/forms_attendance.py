@@ -99,7 +99,7 @@ class ReportUploadForm(FlaskForm):
 class ReportReviewForm(FlaskForm):
     """The matching and preview steps: the file travels back in a hidden field (it is written only on
     apply, then stored by its sha256); the matches are plain ``key-N``/``match-N``/``remember-N``
-    inputs, one per name, read by the view."""
+    inputs, one per name, and the step is the pressed button's ``action``, read by the view."""
 
     report = HiddenField(validators=[DataRequired(message="Please upload the report again.")])
     file_name = HiddenField(validators=[Length(max=255)])
@@ -112,4 +112,3 @@ class ReportReviewForm(FlaskForm):
         ],
         filters=[strip_text],
     )
-    action = HiddenField(validators=[Optional(), AnyOf(["match", "preview", "apply"])])

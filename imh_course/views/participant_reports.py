@@ -123,9 +123,9 @@ def _chosen(form_data) -> tuple[dict[str, int | None], frozenset[str]]:  # noqa:
         if key is None:
             break
         value = (form_data.get(f"match-{i}") or "").strip()
-        if value and not value.isdigit():
+        if value and not (value.isascii() and value.isdigit() and len(value) < 10):
             raise AttendanceError("Choose a learner from the list for each name.")
-        chosen[key[:300]] = int(value) if value and len(value) < 10 else None
+        chosen[key[:300]] = int(value) if value else None
         if form_data.get(f"remember-{i}") and value:
             remember.add(key[:300])
     return chosen, frozenset(remember)

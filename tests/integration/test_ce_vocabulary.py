@@ -71,6 +71,8 @@ EXEMPT: dict[str, str] = {
     "imh.outbox_message": "one email's text (reset, invitation or certificate notice)",
     "imh.checkin_code": "the rotating check-in code",
     "imh.checkin_display": "the check-in code screen",
+    "imh.participant_report_upload": "the participant report upload form (its preview, a POST, says "
+    "'minutes credited' as the roster does, never CE)",
     "imh.enrol": "enrolment form",
     "imh.enrolments": "names, funding and enrolment status only",
     "imh.enrolment_status": "withdraw/reinstate form",

@@ -57,6 +57,8 @@ LENIENT = (" 12 ", "١٢")
 NOT_NUMBERS = {
     "next": "the path to return to after sign-in (checked as a local URL)",
     "step": "the check-in intent, one of a fixed set of words (AnyOf)",
+    "report": "a participant report's bytes, base64 (ReportReviewForm)",
+    "file_name": "the uploaded participant report's file name",
 }
 NUMERIC = (IntegerField, DecimalField, FloatField)
 

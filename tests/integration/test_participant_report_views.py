@@ -160,3 +160,19 @@ def test_the_ce_roster_names_the_report_behind_the_attendance(app, client, demo,
     sha = hashlib.sha256(raw).hexdigest()
     assert by_email["lcsw@example.org"][-1] == f"2026-12-01: zoom.csv, SHA-256 {sha}"
     assert by_email["nurse@example.org"][-1] == ""
+
+
+@pytest.mark.parametrize("value", ["²", str(2**31), "-1", "12a"])
+def test_a_hostile_learner_choice_is_a_message_not_a_500(client, demo, login, meeting, value):
+    login("instructor@example.org")
+    page = _upload(client, demo, meeting, class_report()).get_data(as_text=True)
+    form = {
+        "report": _hidden(page, "report"),
+        "file_name": _hidden(page, "file_name"),
+        "action": "preview",
+        "key-0": "name:galaxy s22",
+        "match-0": value,
+    }
+    response = client.post(_review_url(demo, meeting), data=form)
+    assert response.status_code == 400
+    assert "Choose a learner from the list" in response.get_data(as_text=True)
