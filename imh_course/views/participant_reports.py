@@ -174,10 +174,14 @@ def participant_report_review(offering_id: int, meeting_id: int) -> Response | t
         db.session.rollback()
         form.form_errors.append(str(exc))
         try:
-            preview = preview_import(meeting, raw, name, policy, _chosen(request.form)[0])
+            chosen, step = _chosen(request.form)[0], "match" if action == "match" else "preview"
+        except AttendanceError:
+            chosen, step = {}, "match"  # a choice that is no learner: match again
+        try:
+            preview = preview_import(meeting, raw, name, policy, chosen)
         except AttendanceError:
             upload = ReportUploadForm(formdata=None)
             upload.file.errors = [str(exc)]
             return _render("report_upload.html", offering, meeting, 400, form=upload)
-        return _review(offering, meeting, form, preview, "preview", 400)
+        return _review(offering, meeting, form, preview, step, 400)
     return _review(offering, meeting, form, preview, "match" if action == "match" else "preview")

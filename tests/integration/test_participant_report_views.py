@@ -175,4 +175,41 @@ def test_a_hostile_learner_choice_is_a_message_not_a_500(client, demo, login, me
     }
     response = client.post(_review_url(demo, meeting), data=form)
     assert response.status_code == 400
-    assert "Choose a learner from the list" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Choose a learner from the list" in page
+    assert "Match the remaining names" in page  # back on the matching screen, nothing written
+
+
+def test_changing_saved_marks_asks_for_the_reason_on_the_preview(client, demo, login, meeting):
+    from imh_course.extensions import db
+    from imh_course.models import User
+    from imh_course.operations.attendance import mark
+    from imh_course.rules.credit import AttendanceStatus
+    from tests.integration.test_attendance import actor
+
+    mark(
+        actor("instructor@example.org"),
+        meeting,
+        db.session.get(User, demo.lcsw_id),
+        AttendanceStatus.PRESENT,
+        None,
+        None,
+    )
+    db.session.commit()
+    login("instructor@example.org")
+    page = _upload(client, demo, meeting, class_report()).get_data(as_text=True)
+    form = {
+        "report": _hidden(page, "report"),
+        "file_name": _hidden(page, "file_name"),
+        "action": "apply",
+        **{f"key-{i}": k for k, i in _keys(page).items()},
+    }
+    refused = client.post(_review_url(demo, meeting), data=form)
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "1 of these learners already had a mark that the report changes: give a reason" in text
+    assert "Reason for changing saved marks" in text and "Correction</strong>: Left early" in text
+    assert count(ParticipantImport) == 0
+    applied = client.post(_review_url(demo, meeting), data=form | {"reason": "Zoom shows 10 minutes away"})
+    assert applied.status_code == 302
+    assert "1 correction" in client.get(applied.location).get_data(as_text=True)
