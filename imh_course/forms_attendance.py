@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, SubmitField, TimeField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
 
@@ -83,3 +84,31 @@ class CheckInCodeForm(FlaskForm):
         validators=[Optional(), AnyOf([i.value for i in CheckInIntent], message="Please reload the page.")]
     )
     submit = SubmitField("Sign in")
+
+
+class ReportUploadForm(FlaskForm):
+    """A video platform's participant report (Zoom CSV, Teams CSV/TSV), checked before anything changes."""
+
+    file = FileField(
+        "Participant report (Zoom or Microsoft Teams)",
+        validators=[FileRequired(message="Choose the report file exported from Zoom or Teams.")],
+    )
+    submit = SubmitField("Upload and check")
+
+
+class ReportReviewForm(FlaskForm):
+    """The matching and preview steps: the file travels back in a hidden field (it is written only on
+    apply, then stored by its sha256); the matches are plain ``key-N``/``match-N``/``remember-N``
+    inputs, one per name, and the step is the pressed button's ``action``, read by the view."""
+
+    report = HiddenField(validators=[DataRequired(message="Please upload the report again.")])
+    file_name = HiddenField(validators=[Length(max=255)])
+    reason = StringField(
+        "Reason for changing saved marks",
+        validators=[
+            Length(
+                max=MAX_REASON_CHARS, message=f"Please keep the reason under {MAX_REASON_CHARS} characters."
+            )
+        ],
+        filters=[strip_text],
+    )

@@ -30,6 +30,14 @@ def local_time(
     return f"{local.strftime(fmt)} {local.tzname()}" if shows_time else local.strftime(fmt)
 
 
+def iso_local(value: str | None, tz_name: str | None = None) -> str:
+    """An audited UTC ISO time ("2026-12-01T17:05:00+00:00") as a local clock time ("12:05 PM")."""
+    if not value:
+        return ""
+    zone = ZoneInfo(tz_name or current_app.config["IMH_TIMEZONE"])
+    return datetime.fromisoformat(value).astimezone(zone).strftime("%-I:%M %p")
+
+
 def local_time_range(
     start: datetime | None, end: datetime | None, tz_name: str | None = None, with_date: bool = True
 ) -> str:
@@ -56,6 +64,7 @@ def local_time_range(
 def register(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_time_range, "local_time_range")
+    app.add_template_filter(iso_local, "iso_local")
     # html|nest_headings(3): authored headings placed under a section titled at <h3>
     app.add_template_filter(nest_headings, "nest_headings")
     # n|plural("reading") -> "1 reading" / "2 readings"; title|titled("attempt 2") (rules.text)

@@ -74,6 +74,8 @@ EXPECTED: dict[str, str] = {
     "imh.attendance_all_present":          "login 403   403   ok    404   ok    403",
     "imh.attendance_mark":                 "login 403   403   ok    404   ok    403",
     "imh.attendance_roster":               "login 403   403   ok    404   ok    403",
+    "imh.participant_report_review":       "login 403   403   ok    404   ok    403",
+    "imh.participant_report_upload":       "login 403   403   ok    404   ok    403",
     "imh.checkin_close":                   "login 403   403   ok    404   ok    403",
     "imh.checkin_code":                    "login 403   403   ok    404   ok    403",
     "imh.checkin_display":                 "login 403   403   ok    404   ok    403",

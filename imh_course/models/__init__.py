@@ -28,6 +28,7 @@ from .offerings import (
     Term,
 )
 from .outbox import OutboxMessage, OutboxStatus
+from .participant_reports import ParticipantAlias, ParticipantImport, ReportFile
 from .progress import (
     ExerciseResponse,
     ExerciseResponseRevision,
@@ -83,6 +84,9 @@ __all__ = [
     "Offering",
     "OutboxMessage",
     "OutboxStatus",
+    "ParticipantAlias",
+    "ParticipantImport",
+    "ReportFile",
     "Quiz",
     "QuizQuestion",
     "Reading",

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..rules.credit import AttendanceStatus
 from .accounts import User
 from .offerings import Meeting
+from .participant_reports import ParticipantImport
 from .types import UTCDateTime, enum_column, utcnow
 
 
@@ -19,6 +21,7 @@ class AttendanceMethod(StrEnum):
     CODE = "code"  # learner self check-in with the code shown in the room
     INSTRUCTOR = "instructor"
     COORDINATOR = "coordinator"  # a correction
+    VIDEO_REPORT = "video_report"  # a video platform's participant report (live online)
 
 
 class AttendanceRecord(db.Model):
@@ -58,6 +61,7 @@ class EvidenceKind(StrEnum):
     SIGN_OUT = "sign_out"
     MARK = "mark"  # an instructor's mark
     CORRECTION = "correction"  # a later change, with a reason in the audit trail
+    REPORT = "report"  # a participant report that confirms the record as it was
 
 
 class AttendanceEvidence(db.Model):
@@ -76,8 +80,18 @@ class AttendanceEvidence(db.Model):
     ip_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
     #: who acted (the learner for self check-in)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("imh_user.id"), nullable=True)
+    #: the participant report import this evidence comes from (file name and sha256 there)
+    report_import_id: Mapped[int | None] = mapped_column(
+        # named here: the convention's name is longer than PostgreSQL's 63-character limit
+        ForeignKey("imh_participant_import.id", name="fk_imh_attendance_evidence_report_import"),
+        nullable=True,
+        index=True,
+    )
+    #: from a report: the learner's merged intervals, attended and credited minutes
+    report_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     record: Mapped[AttendanceRecord] = relationship()
+    report_import: Mapped[ParticipantImport | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<AttendanceEvidence {self.record_id} {self.kind}>"

@@ -20,8 +20,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from ..extensions import db
+from ..models.attendance import AttendanceEvidence, AttendanceRecord
 from ..models.certificates import Certificate, CertificateStatus
-from ..models.offerings import EnrolmentStatus, Funding, Offering
+from ..models.offerings import EnrolmentStatus, Funding, Meeting, Offering
+from ..models.participant_reports import ParticipantImport
 from ..rules.completion import CertificateKind
 from ..rules.credit import CreditPolicy, format_hours, minutes_to_hours
 from ..rules.refusals import staff_reasons
@@ -95,7 +97,37 @@ CE_ROSTER_HEADER = (
     "Certificate ID",
     "Certificate status",
     "Enrolment status",
+    "Video platform reports",
 )
+
+
+def report_evidence(zones: Mapping[int, str]) -> dict[int, dict[int, str]]:
+    """Per offering (id -> time zone) and learner, the participant reports behind their attendance,
+    in one statement: "2026-12-01: zoom.csv, SHA-256 …" per meeting and report, so a board auditor
+    can ask for the file (kept by its sha256)."""
+    if not zones:
+        return {}
+    found = db.session.execute(
+        select(
+            Meeting.offering_id,
+            AttendanceRecord.user_id,
+            Meeting.start_dt,
+            ParticipantImport.file_name,
+            ParticipantImport.sha256,
+        )
+        .join(Meeting, Meeting.id == AttendanceRecord.meeting_id)
+        .join(AttendanceEvidence, AttendanceEvidence.record_id == AttendanceRecord.id)
+        .join(ParticipantImport, ParticipantImport.id == AttendanceEvidence.report_import_id)
+        .where(Meeting.offering_id.in_(list(zones)))
+        .order_by(Meeting.start_dt, AttendanceEvidence.id)
+    ).all()
+    texts: dict[int, dict[int, list[str]]] = {offering_id: {} for offering_id in zones}
+    for offering_id, user_id, start, name, sha in found:
+        text = f"{_local_date(start, zones[offering_id])}: {name}, SHA-256 {sha}"
+        mine = texts[offering_id].setdefault(user_id, [])
+        if text not in mine:
+            mine.append(text)
+    return {o: {u: "; ".join(items) for u, items in per.items()} for o, per in texts.items()}
 
 
 def meeting_dates(frame: OfferingFrame) -> list[str | None]:
@@ -126,6 +158,7 @@ def ce_roster_line(
     texts: tuple[_HoursText, _HoursText] | None = None,
     label: str | None = None,
     stale: str = "",
+    reports: Mapping[int, str] | None = None,
 ) -> list[object]:
     """One learner's line. ``dates`` (:func:`meeting_dates`), ``texts`` (CE hours under the credit
     policy, clock hours) and the offering's ``label`` can be shared by the lines of an export;
@@ -148,6 +181,9 @@ def ce_roster_line(
         cert_id,
         cert_status,
         row.learner.status.value,
+        (reports if reports is not None else report_evidence({offering.id: frame.timezone})[offering.id]).get(
+            row.learner.user_id, ""
+        ),
     ]
 
 
@@ -155,19 +191,25 @@ def ce_roster_rows(offerings: Sequence[Offering]) -> Iterator[list[object]]:
     """The CE roster lines of ``offerings`` in their order, streamed in chunks across offerings."""
     policy, _completion = policies()
     texts = (_HoursText(policy), _HoursText(CLOCK))  # what row.ce_hours_text / face_to_face_hours_text say
-    shared: dict[int, tuple[list[str | None], str]] = {}  # offering id -> (meeting dates, label)
+    # offering id -> (meeting dates, label, participant reports per learner)
+    shared: dict[int, tuple[list[str | None], str, dict[int, str]]] = {}
     # No independent-learning columns: that work is read only where a certificate of completion's
     # eligibility turns on it (matrix.decided_by_completion), so the status column stays exact.
     # Lines go out EXPORT_CHUNK at a time: the snapshots of their valid certificates are read in one
-    # statement per batch, to flag those the records no longer match ("reissue needed").
+    # statement per batch, to flag those the records no longer match ("reissue needed"); so are the
+    # participant reports behind the attendance of the offerings first seen in the batch.
     rows = iter_offering_rows(offerings, with_independent=False)
     while batch := list(islice(rows, EXPORT_CHUNK)):
         facts = valid_facts(r.valid_certificate.public_id for _o, _f, r in batch if r.valid_certificate)
+        new = {o.id: f.timezone for o, f, _r in batch if o.id not in shared}
+        reports = report_evidence(new)
         for offering, frame, row in batch:
             mine = shared.get(offering.id)
             if mine is None:
-                mine = shared[offering.id] = (meeting_dates(frame), offering.label)
-            yield ce_roster_line(offering, frame, row, mine[0], texts, mine[1], stale_summary(row, facts))
+                mine = shared[offering.id] = (meeting_dates(frame), offering.label, reports[offering.id])
+            yield ce_roster_line(
+                offering, frame, row, mine[0], texts, mine[1], stale_summary(row, facts), mine[2]
+            )
 
 
 # --- completion matrix -----------------------------------------------------------------------------

@@ -73,6 +73,8 @@ def _attendance(user_id: int) -> list[dict[str, Any]]:
                     "at": _iso(e.at_dt),
                     "code_used": e.code_used,
                     "ip_address": e.ip_address,
+                    # a video platform's participant report: file, sha256, lines, intervals, minutes
+                    "participant_report": e.report_detail,
                 }
             )
     return [

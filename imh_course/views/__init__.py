@@ -31,6 +31,7 @@ from . import (  # noqa: E402,F401  (routes register on bp)
     learner_work,
     my_data,
     outbox,
+    participant_reports,
     profile,
     public,
     quiz_authoring,

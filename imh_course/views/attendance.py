@@ -29,6 +29,7 @@ from ..forms_attendance import (
     AllPresentForm,
     CheckInToggleForm,
     MarkForm,
+    ReportUploadForm,
 )
 from ..ledgers import credit_policy, meeting_window
 from ..models.accounts import User
@@ -50,6 +51,7 @@ from ..operations.audit import Actor
 from ..operations.checkin import checkin_hours, checkin_window, is_live
 from ..roles import Permission, Role
 from ..rules.credit import AttendanceStatus, meeting_credit
+from ..rules.participant_report import MAX_BYTES as REPORT_MAX_BYTES
 from ..rules.text import plural
 from . import bp
 from .helpers import client_ip, get_or_404
@@ -90,11 +92,13 @@ EVIDENCE_LABELS = {
     EvidenceKind.SIGN_OUT: "Sign-out",
     EvidenceKind.MARK: "Mark",
     EvidenceKind.CORRECTION: "Correction",
+    EvidenceKind.REPORT: "Confirmed",
 }
 METHOD_LABELS = {
     AttendanceMethod.CODE: "check-in code",
     AttendanceMethod.INSTRUCTOR: "instructor",
     AttendanceMethod.COORDINATOR: "coordinator correction",
+    AttendanceMethod.VIDEO_REPORT: "video platform report",
 }
 
 
@@ -301,6 +305,8 @@ def render_roster(offering: Offering, meeting: Meeting, bound: dict[int, MarkFor
         csrf=_row_csrf(),
         all_present_form=AllPresentForm(formdata=None),
         toggle_form=CheckInToggleForm(formdata=None),
+        report_form=ReportUploadForm(formdata=None),
+        max_mb=REPORT_MAX_BYTES // 1_000_000,
         window=window,
         live=is_live(window, meeting, now),
         can_open=opens <= now <= closes,

@@ -27,7 +27,7 @@ from sqlalchemy import Row, Select, func, select
 from imh_course.extensions import db
 from imh_course.ledgers import credit_policy
 from imh_course.models.accounts import LearnerProfile, User
-from imh_course.models.attendance import AttendanceRecord
+from imh_course.models.attendance import AttendanceEvidence, AttendanceRecord
 from imh_course.models.certificates import Attestation, Certificate, CertificateStatus, EvaluationReceipt
 from imh_course.models.curriculum import CourseSession, Exercise, Quiz, Reading
 from imh_course.models.offerings import BoardApproval, Enrolment, EnrolmentStatus, Funding, Meeting, Offering
@@ -652,7 +652,35 @@ CE_ROSTER_HEADER = (
     "Certificate ID",
     "Certificate status",
     "Enrolment status",
+    "Video platform reports",
 )
+
+
+def _reports_of(offering: Offering, user_id: int) -> str:
+    """Every participant report behind the learner's records, meeting by meeting (ORM walk)."""
+    items: list[str] = []
+    for meeting in sorted(offering.meetings, key=lambda m: m.start_dt):
+        record = db.session.scalar(
+            select(AttendanceRecord).where(
+                AttendanceRecord.meeting_id == meeting.id, AttendanceRecord.user_id == user_id
+            )
+        )
+        if record is None:
+            continue
+        evidence = db.session.scalars(
+            select(AttendanceEvidence)
+            .where(AttendanceEvidence.record_id == record.id)
+            .order_by(AttendanceEvidence.id)
+        ).all()
+        for e in evidence:
+            if e.report_import is not None:
+                text = (
+                    f"{_local_date(meeting.start_dt, offering.timezone)}: "
+                    f"{e.report_import.file_name}, SHA-256 {e.report_import.sha256}"
+                )
+                if text not in items:
+                    items.append(text)
+    return "; ".join(items)
 
 
 def ce_roster_line(offering: Offering, frame: OfferingFrame, row: LearnerRow) -> list[object]:
@@ -677,6 +705,7 @@ def ce_roster_line(offering: Offering, frame: OfferingFrame, row: LearnerRow) ->
         cert_id,
         cert_status,
         row.learner.status.value,
+        _reports_of(offering, row.learner.user_id),
     ]
 
 

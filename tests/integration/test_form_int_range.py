@@ -59,6 +59,8 @@ NOT_NUMBERS = {
     "next": "the path to return to after sign-in (checked as a local URL)",
     "step": "the check-in intent, one of a fixed set of words (AnyOf)",
     "request_token": "the LTI deep-linking ticket, a signed string",
+    "report": "a participant report's bytes, base64 (ReportReviewForm)",
+    "file_name": "the uploaded participant report's file name",
 }
 #: Forms only an LMS can open (a signed launch comes first), with the test that posts hostile
 #: numbers to them instead.
