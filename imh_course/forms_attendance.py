@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, SubmitField, TimeField
-from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
+from wtforms.validators import AnyOf, Optional, Regexp
 
 from .checkin_codes import normalise
 from .forms import strip_text
+from .forms_messages import RELOAD, choose, enter, max_length, required, sentence
 from .operations.attendance import MAX_REASON_CHARS
 from .operations.checkin import CheckInIntent
 from .rules.credit import AttendanceStatus
@@ -36,27 +37,23 @@ class MarkForm(FlaskForm):
     status = SelectField(
         "Mark",
         choices=[SelectChoice(value, label) for value, label in STATUS_CHOICES],
-        validators=[DataRequired(message="Choose a mark.")],
+        validators=[required(choose("a mark"))],
     )
     arrived = TimeField(
         "Arrived",
         format=TIME_FORMATS,
         validators=[Optional()],
-        invalid_value_message="Enter the arrival as a time, e.g. 12:20.",
+        invalid_value_message=enter("the arrival as a time, e.g. 12:20"),
     )
     departed = TimeField(
         "Left",
         format=TIME_FORMATS,
         validators=[Optional()],
-        invalid_value_message="Enter the departure as a time, e.g. 13:10.",
+        invalid_value_message=enter("the departure as a time, e.g. 13:10"),
     )
     reason = StringField(
         "Reason for the change",
-        validators=[
-            Length(
-                max=MAX_REASON_CHARS, message=f"Please keep the reason under {MAX_REASON_CHARS} characters."
-            )
-        ],
+        validators=[max_length("the reason", MAX_REASON_CHARS)],
         filters=[strip_text],
     )
     submit = SubmitField("Save")
@@ -74,12 +71,10 @@ class CheckInCodeForm(FlaskForm):
     code = StringField(
         "Check-in code",
         validators=[
-            DataRequired(message="Enter the code shown in the room."),
-            Regexp(r"^[0-9]{6}$", message="The code is 6 digits, e.g. 042917."),
+            required(enter("the code shown in the room")),
+            Regexp(r"^[0-9]{6}$", message=sentence("The code is 6 digits, e.g. 042917.")),
         ],
         filters=[lambda value: normalise(value) if isinstance(value, str) else value],
     )
-    step = HiddenField(
-        validators=[Optional(), AnyOf([i.value for i in CheckInIntent], message="Please reload the page.")]
-    )
+    step = HiddenField(validators=[Optional(), AnyOf([i.value for i in CheckInIntent], message=RELOAD)])
     submit = SubmitField("Sign in")

@@ -380,8 +380,8 @@ def test_every_change_is_an_audit_event_with_the_instructor(instructor, demo):
         ("true_false", [("True", True, "f"), ("False", False, "f"), ("Maybe", False, "f")], "exactly two"),
         ("multiple", [("A", False, "f"), ("B", False, "f")], "at least one correct option"),
         ("single", [("Only one", True, "f")], "at least 2"),
-        ("single", [("A", True, ""), ("B", False, "f")], "Please fill this in."),
-        ("single", [("", True, "feedback without text"), ("B", False, "f")], "Please fill this in."),
+        ("single", [("A", True, ""), ("B", False, "f")], "Enter the feedback shown for this option."),
+        ("single", [("", True, "feedback without text"), ("B", False, "f")], "Enter the option&#39;s text."),
     ],
 )
 def test_invalid_questions_are_shown_on_the_form_with_400(instructor, demo, kind, options, message):

@@ -218,8 +218,8 @@ def test_enrol_one_learner_shows_the_invitation_once(client, demo, login):
     ("changes", "message"),
     [
         ({"license_type": "LCSW", "license_number": "12345"}, "exactly 6 digits"),
-        ({"license_type": "", "license_number": "012345"}, "A license number needs a license type."),
-        ({"email": "nope"}, "Invalid email address."),
+        ({"license_type": "", "license_number": "012345"}, "Choose the license type for this license"),
+        ({"email": "nope"}, "Enter an email address like name@example.org."),
         ({"funding": "free"}, "Not a valid choice"),
         ({"email": "instructor@example.org"}, "without the learner role"),
     ],
@@ -246,7 +246,7 @@ def test_funding_change_and_withdrawal_are_audited_with_reason(client, demo, log
     base = f"/staff/offerings/{demo.offering_id}/enrolments/{demo.lcsw_id}"
     assert client.post(base + "/funding", data={"funding": "waived"}).status_code == 302
     refused = client.post(base + "/status", data={"reason": ""})
-    assert refused.status_code == 400 and "Give a reason." in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Enter a reason." in refused.get_data(as_text=True)
     assert client.post(base + "/status", data={"reason": "Moved out of state"}).status_code == 302
     enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == demo.lcsw_id))
     db.session.refresh(enrolment)
