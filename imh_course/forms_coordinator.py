@@ -40,9 +40,8 @@ from .forms_messages import (
     tick,
     whole_number,
 )
-from .models.offerings import DeliveryFormat, Funding, Term
+from .models.offerings import FUNDING_LABELS, DeliveryFormat, Funding, Term
 from .operations.offerings import zone_problem
-from .reports.exports_data import FUNDING_LABELS
 from .rules.licenses import (
     BOARD_LABELS,
     LICENSE_TYPES,
@@ -244,7 +243,7 @@ class EnrolForm(FlaskForm):
     def validate_license_number(self, field: StringField) -> None:
         kind = self.license_type.data
         if kind:
-            problem = validate_license_number(kind, field.data or "")
+            problem = validate_license_number(kind, field.data or "", own=False)
             if problem:
                 raise ValidationError(problem)
         elif field.data:

@@ -23,8 +23,12 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     Messages read as a person would write them, never "learner(s)"; irregular nouns pass their
     plural (``plural(n, "person", "people")``).
     """
-    noun = singular if count == 1 else (plural_form or singular + "s")
-    return f"{count} {noun}"
+    return f"{count} {noun_for(count, singular, plural_form)}"
+
+
+def noun_for(count: int, singular: str, plural_form: str | None = None) -> str:
+    """The noun alone, agreeing with ``count``: "column" / "columns" ("the email column")."""
+    return singular if count == 1 else (plural_form or singular + "s")
 
 
 def titled(title: str, suffix: str) -> str:

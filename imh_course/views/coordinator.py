@@ -58,7 +58,7 @@ from ..operations.offerings import (
     update_meeting,
     update_offering,
 )
-from ..operations.roster_csv import COLUMNS, FUNDING_WORDS
+from ..operations.roster_csv import COLUMNS, FUNDING_HELP, LICENSE_HELP
 from ..roles import Permission, Role
 from ..rules.licenses import Board
 from . import bp
@@ -330,7 +330,8 @@ def roster_import(offering_id: int):
         offering=offering,
         problems=problems,
         columns=COLUMNS,
-        funding_words=sorted({f.value for f in FUNDING_WORDS.values()}),
+        license_help=LICENSE_HELP,
+        funding_help=FUNDING_HELP,
     ), status
 
 
