@@ -394,6 +394,23 @@ def test_invalid_questions_are_shown_on_the_form_with_400(instructor, demo, kind
     assert current_quiz_of(3).id == quiz.id
 
 
+def test_an_answer_key_problem_names_the_question_by_its_number(instructor, demo):
+    """Shown above the form, "needs exactly one correct option" says which question: "Question 2: …"."""
+    quiz = current_quiz_of(3)
+    second = sorted(quiz.questions, key=lambda q: q.position)[1]
+    none_correct = [("A", False, "f"), ("B", False, "f")]
+    data = question_form(options=none_correct, base_version=quiz.version)
+    edited = instructor.post(base(demo) + f"/quiz/questions/{second.key}/edit", data=data)
+    assert edited.status_code == 400
+    assert (
+        "<p>Question 2: a single-choice question needs exactly one correct option; "
+        "none is marked correct.</p>" in edited.get_data(as_text=True)
+    )
+    added = instructor.post(base(demo) + "/quiz/questions/new", data=data)
+    assert added.status_code == 400
+    assert f"<p>Question {len(quiz.questions) + 1}: a single-choice question" in added.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     "data",
     [
