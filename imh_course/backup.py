@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from . import security_log
 from .models.audit import AuditEvent
 from .operations.audit import event_digest, hashed_fields
+from .rules.text import plural
 
 POSTGRES_HINT = (
     "This database is PostgreSQL; back it up and restore it with PostgreSQL's own tools, e.g.\n"
@@ -54,8 +55,9 @@ class CopyReport:
     def summary(self) -> str:
         chain = "intact" if self.chain_problem is None else f"BROKEN ({self.chain_problem})"
         return (
-            f"{self.path}: integrity {self.integrity}; {len(self.row_counts)} tables, "
-            f"{self.total_rows} rows; audit trail of {self.audit_events} events, hash chain {chain}."
+            f"{self.path}: integrity {self.integrity}; {plural(len(self.row_counts), 'table')}, "
+            f"{plural(self.total_rows, 'row')}; audit trail of {plural(self.audit_events, 'event')}, "
+            f"hash chain {chain}."
         )
 
 

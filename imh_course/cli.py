@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 from .database import begin_write
 from .extensions import db
 from .roles import Role
+from .rules.text import plural
 
 if TYPE_CHECKING:
     from .operations.audit import Anchor
@@ -41,7 +42,7 @@ def _load_catalog_or_exit(outcome: str):  # noqa: ANN202
     except ContentError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
-        click.echo(f"{len(exc.problems)} problem(s) found; {outcome}.", err=True)
+        click.echo(f"{plural(len(exc.problems), 'problem')} found; {outcome}.", err=True)
         sys.exit(1)
 
 
@@ -52,7 +53,8 @@ def content_validate() -> None:
     catalog = _load_catalog_or_exit("nothing was loaded")
     items = sum(len(s.readings) + len(s.manifest.exercises) + (s.quiz is not None) for s in catalog.sessions)
     click.echo(
-        f"Content is valid: {len(catalog.sessions)} sessions, {items} readings, exercises and quizzes."
+        f"Content is valid: {plural(len(catalog.sessions), 'session')}, "
+        f"{plural(items, 'item')} (readings, exercises and quizzes)."
     )
 
 
@@ -107,7 +109,7 @@ def content_export(target: str | None) -> None:
             err=True,
         )
     click.echo(
-        f"Exported {len(result.files)} files to {result.target}: "
+        f"Exported {plural(len(result.files), 'file')} to {result.target}: "
         f"{len(result.written)} written, {len(result.removed)} removed, "
         f"{len(result.files) - len(result.written)} unchanged."
     )
@@ -191,7 +193,8 @@ def demo(live_meeting: bool, base_url: str | None) -> None:
         raise click.ClickException(str(exc)) from exc
     what = "Created" if result.created_offering else "Reusing"
     click.echo(
-        f"{what} the demo offering {result.offering.label} with {len(result.offering.meetings)} meetings."
+        f"{what} the demo offering {result.offering.label} "
+        f"with {plural(len(result.offering.meetings), 'meeting')}."
     )
     click.echo(
         f"Finished offering {story.finished_offering.label}, its issued certificate: "
@@ -264,7 +267,8 @@ def user_reset_link(email: str, hours: float) -> None:
     security_log.reset_link_issued(account.id, hours)
     link, absolute = _external_url("imh.set_password", token=raw)
     click.echo(link)
-    note = f"Single use, valid for {hours:g} hours. Send it to {account.email} yourself."
+    valid = f"{hours:g} hour{'' if hours == 1 else 's'}"  # 0.25 to 72: plural() takes whole counts
+    note = f"Single use, valid for {valid}. Send it to {account.email} yourself."
     if not absolute:
         note += " Put the site's address in front (set IMH_BASE_URL to print full links)."
     click.echo(note, err=True)
@@ -342,22 +346,26 @@ def audit_verify(anchors: list[Anchor]) -> None:
         broken = report.broken
         click.echo(f"Audit trail BROKEN at event {broken.event_id}: {broken.problem}.", err=True)
         click.echo(
-            f"{report.checked} event(s) checked; events from {broken.event_id} on are suspect.", err=True
+            f"{plural(report.checked, 'event')} checked; events from {broken.event_id} on are suspect.",
+            err=True,
         )
         sys.exit(1)
     if report.missed:
         for miss in report.missed:
             click.echo(f"Audit trail does NOT reach anchor {miss.anchor.seq}: {miss.problem}.", err=True)
         click.echo(
-            f"{report.checked} event(s) form an intact chain, but it no longer reaches every anchor.",
+            f"{plural(report.checked, 'event')} {'forms' if report.checked == 1 else 'form'} "
+            "an intact chain, but it no longer reaches every anchor.",
             err=True,
         )
         sys.exit(1)
     if anchors:
         reached = ", ".join(str(anchor.seq) for anchor in sorted(anchors, key=lambda a: a.seq))
-        click.echo(f"Audit trail intact: {report.checked} event(s) verified, reaches anchor {reached}.")
+        click.echo(
+            f"Audit trail intact: {plural(report.checked, 'event')} verified, reaches anchor {reached}."
+        )
         return
-    click.echo(f"Audit trail intact: {report.checked} event(s) verified.")
+    click.echo(f"Audit trail intact: {plural(report.checked, 'event')} verified.")
     if report.checked == 0:
         click.echo(
             "The trail is empty. If events were ever recorded, it has been emptied: "
@@ -431,11 +439,10 @@ def certificates_stale(offering_id: int | None) -> None:
                 f"{item.learner_name} · {item.offering_label} (offering {item.offering_id}) · "
                 f"{item.public_id} v{item.version}: {item.summary} [{changes}]"
             )
-    checked = f"{len(offerings)} offering{'' if len(offerings) == 1 else 's'}"
+    checked = plural(len(offerings), "offering")
     if found:
         click.echo(
-            f"{found} certificate{'' if found == 1 else 's'} "
-            f"need{'s' if found == 1 else ''} reissue ({checked} checked)."
+            f"{plural(found, 'certificate')} need{'s' if found == 1 else ''} reissue ({checked} checked)."
         )
         sys.exit(1)
     click.echo(f"No certificate needs reissue ({checked} checked).")
@@ -520,7 +527,8 @@ def outbox_run(once: bool) -> None:
             last_scan = time.monotonic()
             if scanned.reminders or scanned.sign_outs:
                 click.echo(
-                    f"outbox: queued {scanned.reminders} reminders, {scanned.sign_outs} sign-out notices",
+                    f"outbox: queued {plural(scanned.reminders, 'reminder')}, "
+                    f"{plural(scanned.sign_outs, 'sign-out notice')}",
                     err=True,
                 )
         report = deliver_due()
@@ -585,4 +593,7 @@ def outbox_reminders(now_text: str | None) -> None:
         if now.tzinfo is None:
             raise click.BadParameter("give a UTC offset, e.g. 2026-12-07T09:00:00-05:00", param_hint="--now")
     report = queue_scheduled(now)
-    click.echo(f"queued {report.reminders} meeting reminders, {report.sign_outs} no-sign-out notices")
+    click.echo(
+        f"queued {plural(report.reminders, 'meeting reminder')}, "
+        f"{plural(report.sign_outs, 'no-sign-out notice')}"
+    )

@@ -17,9 +17,19 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .forms_messages import (
+    choose,
+    email_address,
+    enter,
+    max_length,
+    min_length,
+    required,
+    required_input,
+    sentence,
+)
 from .rules.licenses import LICENSE_TYPES, validate_license_number
 
 
@@ -30,10 +40,16 @@ def strip_text(value: str | None) -> str | None:
 class LoginForm(FlaskForm):
     email = EmailField(
         "Email",
-        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+        validators=[
+            required(enter("your email address")),
+            email_address(),
+            max_length("the email address", 254),
+        ],
         filters=[strip_text],
     )
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    password = PasswordField(
+        "Password", validators=[required(enter("your password")), max_length("the password", 1024)]
+    )
     next = HiddenField()
     submit = SubmitField("Sign in")
 
@@ -49,7 +65,7 @@ class MarkCompleteForm(FlaskForm):
 class ExerciseResponseForm(FlaskForm):
     body = TextAreaField(
         "Your response",
-        validators=[Length(max=20_000, message="Please keep your response under 20,000 characters.")],
+        validators=[max_length("your response", 20_000)],
     )
     share = BooleanField("Share this response with my instructor")
     save_draft = SubmitField("Save draft")
@@ -59,21 +75,29 @@ class ExerciseResponseForm(FlaskForm):
 class ProfileForm(FlaskForm):
     certificate_name = StringField(
         "Name as it must appear on certificates",
-        validators=[DataRequired(), Length(max=200)],
+        validators=[
+            required(enter("your name as it must appear on certificates")),
+            max_length("the name", 200),
+        ],
         filters=[strip_text],
     )
     discipline = StringField(
-        "Discipline or profession", validators=[Optional(), Length(max=120)], filters=[strip_text]
+        "Discipline or profession",
+        validators=[Optional(), max_length("the discipline", 120)],
+        filters=[strip_text],
     )
     license_type = SelectField(
         "License type", choices=[SelectChoice("", "— choose —")] + [SelectChoice(t, t) for t in LICENSE_TYPES]
     )
     license_number = StringField(
-        "License number", validators=[Optional(), Length(max=40)], filters=[strip_text]
+        "License number", validators=[Optional(), max_length("the license number", 40)], filters=[strip_text]
     )
     license_state = StringField(
         "License state (two letters)",
-        validators=[Optional(), Regexp(r"^[A-Za-z]{2}$", message="Use the two-letter state code, e.g. NY.")],
+        validators=[
+            Optional(),
+            Regexp(r"^[A-Za-z]{2}$", message=enter("the two-letter state code, e.g. NY")),
+        ],
         filters=[strip_text],
     )
     meeting_reminders = BooleanField("Email me a reminder the day before each meeting, with a calendar file")
@@ -110,11 +134,13 @@ def build_quiz_form(questions: list, *, formdata: object = _Auto) -> QuizFormBas
 
     for question in questions:
         choices = [SelectChoice(o["id"], o["text"]) for o in question.options]
-        message = "Please answer this question."
         if question.kind == "multiple":
-            field = MultiCheckboxField(choices=choices, validators=[DataRequired(message=message)])
+            message = choose("at least one answer to this question")
+            field = MultiCheckboxField(choices=choices, validators=[required(message)])
         else:
-            field = RadioField(choices=choices, validators=[InputRequired(message=message)])
+            field = RadioField(
+                choices=choices, validators=[required_input(choose("an answer to this question"))]
+            )
         setattr(QuizForm, f"q_{question.key}", field)
     return QuizForm() if formdata is _Auto else QuizForm(formdata=formdata)
 
@@ -122,11 +148,11 @@ def build_quiz_form(questions: list, *, formdata: object = _Auto) -> QuizFormBas
 class SetPasswordForm(FlaskForm):
     password = PasswordField(
         "New password",
-        validators=[DataRequired(), Length(min=12, max=1024, message="Use at least 12 characters.")],
+        validators=[required(enter("a new password")), min_length(12, 1024)],
     )
-    confirm = PasswordField("Repeat the new password", validators=[DataRequired()])
+    confirm = PasswordField("Repeat the new password", validators=[required(enter("the new password again"))])
     submit = SubmitField("Set password")
 
     def validate_confirm(self, field: PasswordField) -> None:
         if field.data != self.password.data:
-            raise ValidationError("The two passwords do not match.")
+            raise ValidationError(sentence("The two passwords do not match."))

@@ -4,39 +4,44 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import ValidationError
 
 from .forms import strip_text
+from .forms_messages import email_address, enter, max_length, min_length, required, sentence
 from .operations.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
-        "Current password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+        "Current password",
+        validators=[
+            required(enter("your current password")),
+            max_length("the password", MAX_PASSWORD_LENGTH),
+        ],
     )
     new_password = PasswordField(
         "New password",
         validators=[
-            DataRequired(),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=MAX_PASSWORD_LENGTH,
-                message=f"Use at least {MIN_PASSWORD_LENGTH} characters.",
-            ),
+            required(enter("a new password")),
+            min_length(MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH),
         ],
     )
-    confirm = PasswordField("Repeat the new password", validators=[DataRequired()])
+    confirm = PasswordField("Repeat the new password", validators=[required(enter("the new password again"))])
     submit = SubmitField("Change password")
 
     def validate_confirm(self, field: PasswordField) -> None:
         if field.data != self.new_password.data:
-            raise ValidationError("The two new passwords do not match.")
+            raise ValidationError(sentence("The two new passwords do not match."))
 
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
         "Email",
-        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+        validators=[
+            required(enter("your email address")),
+            email_address(),
+            max_length("the email address", 254),
+        ],
         filters=[strip_text],
     )
     submit = SubmitField("Ask for a new password")

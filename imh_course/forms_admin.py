@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectChoice, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import Optional
 
 from .forms import strip_text
 from .forms_coordinator import MultiCheckboxField
+from .forms_messages import choose, email_address, enter, max_length, required
 from .roles import Role
 
 ROLE_LABELS = {
@@ -26,7 +27,9 @@ class AccountSearchForm(FlaskForm):
         csrf = False
 
     q = StringField(
-        "Name or email contains", validators=[Optional(), Length(max=SEARCH_MAX)], filters=[strip_text]
+        "Name or email contains",
+        validators=[Optional(), max_length("the search", SEARCH_MAX)],
+        filters=[strip_text],
     )
     submit = SubmitField("Search")
 
@@ -34,16 +37,24 @@ class AccountSearchForm(FlaskForm):
 class AccountForm(FlaskForm):
     """Create or edit an account: name, sign-in email and roles."""
 
-    full_name = StringField("Full name", validators=[DataRequired(), Length(max=200)], filters=[strip_text])
+    full_name = StringField(
+        "Full name",
+        validators=[required(enter("the person's full name")), max_length("the name", 200)],
+        filters=[strip_text],
+    )
     email = EmailField(
         "Email (the sign-in name)",
-        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+        validators=[
+            required(enter("the email address they sign in with")),
+            email_address(),
+            max_length("the email address", 254),
+        ],
         filters=[strip_text],
     )
     roles = MultiCheckboxField(
         "Roles",
         choices=[SelectChoice(role.value, ROLE_LABELS[role]) for role in Role],
-        validators=[DataRequired(message="Give the account at least one role.")],
+        validators=[required(choose("at least one role"))],
         validate_choice=True,
     )
     submit = SubmitField("Save the account")

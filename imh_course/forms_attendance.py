@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, SubmitField, TimeField
-from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
+from wtforms.validators import AnyOf, Optional, Regexp
 
 from .checkin_codes import normalise
 from .forms import strip_text
+from .forms_messages import RELOAD, choose, enter, max_length, required, sentence
 from .operations.attendance import MAX_REASON_CHARS
 from .operations.checkin import CheckInIntent
 from .rules.credit import AttendanceStatus
@@ -37,27 +38,23 @@ class MarkForm(FlaskForm):
     status = SelectField(
         "Mark",
         choices=[SelectChoice(value, label) for value, label in STATUS_CHOICES],
-        validators=[DataRequired(message="Choose a mark.")],
+        validators=[required(choose("a mark"))],
     )
     arrived = TimeField(
         "Arrived",
         format=TIME_FORMATS,
         validators=[Optional()],
-        invalid_value_message="Enter the arrival as a time, e.g. 12:20.",
+        invalid_value_message=enter("the arrival as a time, e.g. 12:20"),
     )
     departed = TimeField(
         "Left",
         format=TIME_FORMATS,
         validators=[Optional()],
-        invalid_value_message="Enter the departure as a time, e.g. 13:10.",
+        invalid_value_message=enter("the departure as a time, e.g. 13:10"),
     )
     reason = StringField(
         "Reason for the change",
-        validators=[
-            Length(
-                max=MAX_REASON_CHARS, message=f"Please keep the reason under {MAX_REASON_CHARS} characters."
-            )
-        ],
+        validators=[max_length("the reason", MAX_REASON_CHARS)],
         filters=[strip_text],
     )
     submit = SubmitField("Save")
@@ -75,14 +72,12 @@ class CheckInCodeForm(FlaskForm):
     code = StringField(
         "Check-in code",
         validators=[
-            DataRequired(message="Enter the code shown in the room."),
-            Regexp(r"^[0-9]{6}$", message="The code is 6 digits, e.g. 042917."),
+            required(enter("the code shown in the room")),
+            Regexp(r"^[0-9]{6}$", message=sentence("The code is 6 digits, e.g. 042917.")),
         ],
         filters=[lambda value: normalise(value) if isinstance(value, str) else value],
     )
-    step = HiddenField(
-        validators=[Optional(), AnyOf([i.value for i in CheckInIntent], message="Please reload the page.")]
-    )
+    step = HiddenField(validators=[Optional(), AnyOf([i.value for i in CheckInIntent], message=RELOAD)])
     submit = SubmitField("Sign in")
 
 
@@ -91,7 +86,7 @@ class ReportUploadForm(FlaskForm):
 
     file = FileField(
         "Participant report (Zoom or Microsoft Teams)",
-        validators=[FileRequired(message="Choose the report file exported from Zoom or Teams.")],
+        validators=[FileRequired(message=choose("the report file exported from Zoom or Teams"))],
     )
     submit = SubmitField("Upload and check")
 
@@ -101,14 +96,10 @@ class ReportReviewForm(FlaskForm):
     apply, then stored by its sha256); the matches are plain ``key-N``/``match-N``/``remember-N``
     inputs, one per name, and the step is the pressed button's ``action``, read by the view."""
 
-    report = HiddenField(validators=[DataRequired(message="Please upload the report again.")])
-    file_name = HiddenField(validators=[Length(max=255)])
+    report = HiddenField(validators=[required(RELOAD)])
+    file_name = HiddenField(validators=[max_length("the file name", 255)])
     reason = StringField(
         "Reason for changing saved marks",
-        validators=[
-            Length(
-                max=MAX_REASON_CHARS, message=f"Please keep the reason under {MAX_REASON_CHARS} characters."
-            )
-        ],
+        validators=[max_length("the reason", MAX_REASON_CHARS)],
         filters=[strip_text],
     )

@@ -22,9 +22,10 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import Optional
 
 from .content.schema import ExerciseKind, QuestionKind
+from .forms_messages import enter, in_range, max_length, required, required_input, whole_number
 from .operations.authoring import ExerciseDraft
 from .operations.quiz_authoring import OptionDraft, QuestionDraft, QuizSettings
 
@@ -42,7 +43,6 @@ QUESTION_KINDS = [
     SelectChoice(QuestionKind.MULTIPLE.value, "Select all that apply (one or more correct answers)"),
     SelectChoice(QuestionKind.TRUE_FALSE.value, "True or false (exactly two options)"),
 ]
-REQUIRED = "Please fill this in."
 
 
 def _add_errors(field: object, messages: list[str]) -> None:
@@ -67,14 +67,16 @@ class _ProblemsMixin:
 
 class ExerciseForm(_ProblemsMixin, FlaskForm):
     base_version = HiddenField()
-    title = StringField("Title", validators=[DataRequired(message=REQUIRED), Length(max=300)])
+    title = StringField("Title", validators=[required(enter("a title")), max_length("the title", 300)])
     kind = SelectField("Kind of exercise", choices=EXERCISE_KINDS)
     estimated_minutes = IntegerField(
         "Estimated minutes (counts toward independent learning, never CE)",
-        validators=[InputRequired(message=REQUIRED), NumberRange(min=1, max=600)],
+        validators=[required_input(enter("the estimated minutes")), in_range("a number of minutes", 1, 600)],
+        invalid_value_message=whole_number("the estimated minutes", 15),
     )
     instructions = TextAreaField(
-        "Instructions", validators=[DataRequired(message=REQUIRED), Length(max=20_000)]
+        "Instructions",
+        validators=[required(enter("the instructions")), max_length("the instructions", 20_000)],
     )
     preview = SubmitField("Preview")
     save = SubmitField("Save")
@@ -94,9 +96,11 @@ class ExerciseForm(_ProblemsMixin, FlaskForm):
 class OptionForm(Form):
     """One answer option; a row left entirely empty is ignored."""
 
-    text = StringField("Option text", validators=[Optional(), Length(max=300)])
+    text = StringField("Option text", validators=[Optional(), max_length("the option text", 300)])
     correct = BooleanField("Correct")
-    feedback = TextAreaField("Feedback shown for this option", validators=[Optional(), Length(max=2_000)])
+    feedback = TextAreaField(
+        "Feedback shown for this option", validators=[Optional(), max_length("the feedback", 2_000)]
+    )
 
     @property
     def is_blank(self) -> bool:
@@ -108,9 +112,14 @@ class QuestionFieldsMixin:
 
     base_version = HiddenField()
     kind = SelectField("Kind of question", choices=QUESTION_KINDS)
-    prompt = TextAreaField("Question", validators=[DataRequired(message=REQUIRED), Length(max=2_000)])
+    prompt = TextAreaField(
+        "Question", validators=[required(enter("the question")), max_length("the question", 2_000)]
+    )
     points = IntegerField(
-        "Points", default=1, validators=[InputRequired(message=REQUIRED), NumberRange(min=1, max=10)]
+        "Points",
+        default=1,
+        validators=[required_input(enter("the points")), in_range("points", 1, 10)],
+        invalid_value_message=whole_number("the points", 1),
     )
     options = FieldList(FormField(OptionForm), min_entries=MAX_OPTIONS, max_entries=MAX_OPTIONS)
 
@@ -130,9 +139,19 @@ class QuestionFieldsMixin:
         )
         return draft, [i for i, _f in rows]
 
-    def show_question_problems(self, problems: dict[str, list[str]], rows: list[int]) -> dict[str, list[str]]:
-        """Put ``options.N.field`` and question field messages on the form; returns the rest."""
+    def show_question_problems(
+        self, problems: dict[str, list[str]], rows: list[int], number: int | None = None
+    ) -> dict[str, list[str]]:
+        """Put ``options.N.field`` and question field messages on the form; returns the rest.
+
+        The rest is about the question as a whole ("needs exactly one correct option"): it is shown
+        above the form, so it names the question ("Question 2: …") as the quiz numbers it.
+        """
         rest: dict[str, list[str]] = {}
+        if number is not None:
+            problems = {
+                k: v if _on_a_field(k) else [_of_question(number, m) for m in v] for k, v in problems.items()
+            }
         for path, messages in problems.items():
             parts = path.split(".")
             if parts[0] == "options" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
@@ -161,25 +180,45 @@ class QuestionFieldsMixin:
             entry.form.feedback.data = option.feedback
 
 
+def _on_a_field(path: str) -> bool:
+    parts = path.split(".")
+    return parts[0] in ("prompt", "kind", "points") or (parts[0] == "options" and len(parts) == 3)
+
+
+def _of_question(number: int, message: str) -> str:
+    return f"Question {number}: {message[:1].lower()}{message[1:]}"
+
+
 class QuestionForm(_ProblemsMixin, QuestionFieldsMixin, FlaskForm):
     preview = SubmitField("Preview")
     save = SubmitField("Save question")
 
-    def show_problems(self, problems: dict[str, list[str]], rows: list[int] | None = None) -> None:
-        super().show_problems(self.show_question_problems(problems, rows or []))
+    def show_problems(
+        self, problems: dict[str, list[str]], rows: list[int] | None = None, number: int | None = None
+    ) -> None:
+        super().show_problems(self.show_question_problems(problems, rows or [], number))
 
 
 class QuizSettingsFieldsMixin:
-    title = StringField("Quiz title", validators=[DataRequired(message=REQUIRED), Length(max=300)])
+    title = StringField(
+        "Quiz title", validators=[required(enter("the quiz title")), max_length("the quiz title", 300)]
+    )
     estimated_minutes = IntegerField(
         "Estimated minutes (independent learning, never CE)",
-        validators=[InputRequired(message=REQUIRED), NumberRange(min=1, max=600)],
+        validators=[required_input(enter("the estimated minutes")), in_range("a number of minutes", 1, 600)],
+        invalid_value_message=whole_number("the estimated minutes", 15),
     )
     pass_mark = IntegerField(
-        "Pass mark (percent)", default=80, validators=[InputRequired(message=REQUIRED), NumberRange(1, 100)]
+        "Pass mark (percent)",
+        default=80,
+        validators=[required_input(enter("the pass mark")), in_range("a pass mark", 1, 100)],
+        invalid_value_message=whole_number("the pass mark", 80),
     )
     max_attempts = IntegerField(
-        "Attempts allowed (leave empty for unlimited)", default=3, validators=[Optional(), NumberRange(1, 20)]
+        "Attempts allowed (leave empty for unlimited)",
+        default=3,
+        validators=[Optional(), in_range("a number of attempts", 1, 20)],
+        invalid_value_message=whole_number("the attempts allowed", 3),
     )
 
     def settings(self) -> QuizSettings:
@@ -209,13 +248,12 @@ class NewQuizForm(_ProblemsMixin, QuizSettingsFieldsMixin, QuestionFieldsMixin, 
     save = SubmitField("Create quiz")
 
     def show_problems(self, problems: dict[str, list[str]], rows: list[int] | None = None) -> None:
+        # the first question is validated on its own first: "" is that question as a whole
+        of_question = ("options", "prompt", "kind", "points")
         rest = self.show_question_problems(
-            {k: v for k, v in problems.items() if k.startswith(("options", "prompt", "kind", "points"))},
-            rows or [],
+            {k: v for k, v in problems.items() if k == "" or k.startswith(of_question)}, rows or [], 1
         )
-        settings = {
-            k: v for k, v in problems.items() if not k.startswith(("options", "prompt", "kind", "points"))
-        }
+        settings = {k: v for k, v in problems.items() if k != "" and not k.startswith(of_question)}
         for key in list(settings):
             if key.startswith("questions"):
                 rest.setdefault("", []).extend(settings.pop(key))
@@ -231,6 +269,6 @@ class ActionForm(FlaskForm):
 
 class FeedbackForm(FlaskForm):
     body = TextAreaField(
-        "Your feedback", validators=[DataRequired(message="Write your feedback first."), Length(max=20_000)]
+        "Your feedback", validators=[required(enter("your feedback")), max_length("your feedback", 20_000)]
     )
     submit = SubmitField("Send feedback")

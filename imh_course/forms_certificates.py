@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Regexp
+from wtforms.validators import Regexp
 
 from .forms import strip_text
+from .forms_messages import RELOAD, choose, enter, max_length, required, required_input, tick
 from .operations.certificates import MAX_REASON_CHARS
 from .operations.evaluation import MAX_COMMENT_CHARS, RATING_QUESTIONS, RATING_SCALE
 
@@ -18,7 +19,7 @@ def _rating(key: str) -> RadioField:
     return RadioField(
         _LABELS[key],
         choices=RATING_CHOICES,
-        validators=[InputRequired(message="Please choose a rating.")],
+        validators=[required_input(choose("a rating"))],
     )
 
 
@@ -28,11 +29,7 @@ class EvaluationForm(FlaskForm):
     relevance = _rating("relevance")
     comments = TextAreaField(
         "Comments (optional)",
-        validators=[
-            Length(
-                max=MAX_COMMENT_CHARS, message=f"Please keep comments under {MAX_COMMENT_CHARS:,} characters."
-            )
-        ],
+        validators=[max_length("your comments", MAX_COMMENT_CHARS)],
         filters=[strip_text],
     )
     submit = SubmitField("Submit the evaluation")
@@ -44,12 +41,10 @@ class EvaluationForm(FlaskForm):
 class AttestationForm(FlaskForm):
     confirm = BooleanField(
         "I attest that the attendance recorded above is accurate.",
-        validators=[
-            DataRequired(message="Tick the box to attest that your recorded attendance is accurate.")
-        ],
+        validators=[required(tick("attest that your recorded attendance is accurate"))],
     )
     #: the credited minutes shown on the page; the attestation is refused if they changed meanwhile
-    ce_minutes = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9]{1,6}$")])
+    ce_minutes = HiddenField(validators=[required_input(RELOAD), Regexp(r"^[0-9]{1,6}$", message=RELOAD)])
     submit = SubmitField("Attest")
 
 
@@ -60,12 +55,7 @@ class IssueForm(FlaskForm):
 def _reason(label: str) -> TextAreaField:
     return TextAreaField(
         label,
-        validators=[
-            DataRequired(message="Give a reason."),
-            Length(
-                max=MAX_REASON_CHARS, message=f"Please keep the reason under {MAX_REASON_CHARS:,} characters."
-            ),
-        ],
+        validators=[required(enter("a reason")), max_length("the reason", MAX_REASON_CHARS)],
         filters=[strip_text],
     )
 

@@ -22,20 +22,26 @@ from wtforms import (
 )
 from wtforms.validators import (
     URL,
-    DataRequired,
-    Email,
-    InputRequired,
-    Length,
-    NumberRange,
     Optional,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .forms import strip_text
-from .models.offerings import DeliveryFormat, Funding, Term
+from .forms_messages import (
+    choose,
+    email_address,
+    enter,
+    in_range,
+    max_length,
+    required,
+    required_input,
+    sentence,
+    tick,
+    whole_number,
+)
+from .models.offerings import FUNDING_LABELS, DeliveryFormat, Funding, Term
 from .operations.offerings import zone_problem
-from .reports.exports_data import FUNDING_LABELS
 from .rules.licenses import (
     BOARD_LABELS,
     LICENSE_TYPES,
@@ -50,6 +56,9 @@ LICENSE_CHOICES = [SelectChoice("", "No license")] + [
     SelectChoice(t, t) for t in LICENSE_TYPES if t != "None"
 ]
 REASON_MAX = 500
+DATE_VALUE = enter("the date as year-month-day, e.g. 2027-01-12")
+TIME_VALUE = enter("the time as hours and minutes, e.g. 12:00")
+YEARS = sentence("Enter a date between 2000 and 2100.")
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -75,7 +84,11 @@ def _provider(board: Board):  # noqa: ANN202
 
 class OfferingForm(FlaskForm):
     term = SelectField("Term", choices=[SelectChoice(t.value, t.value.capitalize()) for t in Term])
-    year = IntegerField("Year", validators=[InputRequired(), NumberRange(2000, 2100)])
+    year = IntegerField(
+        "Year",
+        validators=[required_input(enter("the year")), in_range("a year", 2000, 2100)],
+        invalid_value_message=whole_number("the year", 2027),
+    )
     format = SelectField(
         "Format",
         choices=[
@@ -84,41 +97,45 @@ class OfferingForm(FlaskForm):
         ],
     )
     location = StringField(
-        "Location (in person)", validators=[Optional(), Length(max=300)], filters=[strip_text]
+        "Location (in person)", validators=[Optional(), max_length("the location", 300)], filters=[strip_text]
     )
     meeting_url = URLField(
         "Meeting link (live online)",
         validators=[
             Optional(),
-            URL(require_tld=True, message="Enter a full link starting with https://"),
-            Length(max=500),
+            URL(require_tld=True, message=enter("the full link, starting with https://")),
+            max_length("the link", 500),
         ],
         filters=[strip_text],
     )
     timezone = StringField(
         "Time zone",
         default="America/New_York",
-        validators=[DataRequired(), Length(max=64), _zone],
+        validators=[
+            required(enter("the time zone, e.g. America/New_York")),
+            max_length("the time zone", 64),
+            _zone,
+        ],
         filters=[strip_text],
     )
     social_work_number = StringField(
         f"{BOARD_LABELS[Board.SOCIAL_WORK]}: provider number",
-        validators=[Optional(), Length(max=20), _provider(Board.SOCIAL_WORK)],
+        validators=[Optional(), max_length("the provider number", 20), _provider(Board.SOCIAL_WORK)],
         filters=[strip_text],
     )
     social_work_statement = TextAreaField(
         f"{BOARD_LABELS[Board.SOCIAL_WORK]}: approval statement",
-        validators=[Optional(), Length(max=2000)],
+        validators=[Optional(), max_length("the approval statement", 2000)],
         filters=[strip_text],
     )
     mental_health_number = StringField(
         f"{BOARD_LABELS[Board.MENTAL_HEALTH]}: provider number",
-        validators=[Optional(), Length(max=20), _provider(Board.MENTAL_HEALTH)],
+        validators=[Optional(), max_length("the provider number", 20), _provider(Board.MENTAL_HEALTH)],
         filters=[strip_text],
     )
     mental_health_statement = TextAreaField(
         f"{BOARD_LABELS[Board.MENTAL_HEALTH]}: approval statement",
-        validators=[Optional(), Length(max=2000)],
+        validators=[Optional(), max_length("the approval statement", 2000)],
         filters=[strip_text],
     )
     instructors = MultiCheckboxField("Instructors", coerce=int, choices=[], validate_choice=True)
@@ -130,69 +147,95 @@ class OfferingForm(FlaskForm):
             number = getattr(self, f"{board.value}_number")
             statement = getattr(self, f"{board.value}_statement")
             if number.data and not statement.data:
-                statement.errors = [*statement.errors, "Enter the board's approval statement."]
+                statement.errors = [*statement.errors, enter("the board's approval statement")]
                 ok = False
             if statement.data and not number.data:
-                number.errors = [*number.errors, "Enter the provider number for this statement."]
+                number.errors = [*number.errors, enter("the provider number for this statement")]
                 ok = False
         if self.format.data == DeliveryFormat.IN_PERSON.value and not self.location.data:
-            self.location.errors = [*self.location.errors, "An in-person offering needs a location."]
+            self.location.errors = [*self.location.errors, enter("the location of an in-person offering")]
             ok = False
         if self.format.data == DeliveryFormat.LIVE_ONLINE.value and not self.meeting_url.data:
             self.meeting_url.errors = [
                 *self.meeting_url.errors,
-                "A live-online offering needs a meeting link.",
+                enter("the meeting link of a live-online offering"),
             ]
             ok = False
         return ok
 
 
 class ScheduleForm(FlaskForm):
-    first_date = DateField("First date (on or before the first meeting)", validators=[InputRequired()])
+    first_date = DateField(
+        "First date (on or before the first meeting)",
+        validators=[required_input(enter("the first date"))],
+        invalid_value_message=DATE_VALUE,
+    )
     weekday = SelectField(
         "Weekday",
         choices=[SelectChoice(str(i), day) for i, day in enumerate(WEEKDAYS)],
         coerce=int,
         default=1,
     )
-    start_time = TimeField("Start time (local)", validators=[InputRequired()])
+    start_time = TimeField(
+        "Start time (local)",
+        validators=[required_input(enter("the start time"))],
+        invalid_value_message=TIME_VALUE,
+    )
     submit = SubmitField("Generate the meetings")
 
     def validate_first_date(self, field: DateField) -> None:
         if field.data and not date(2000, 1, 1) <= field.data <= date(2100, 12, 31):
-            raise ValidationError("Enter a date between 2000 and 2100.")
+            raise ValidationError(YEARS)
 
 
 class MeetingForm(FlaskForm):
-    day = DateField("Date", validators=[InputRequired()])
-    start_time = TimeField("Start time (local)", validators=[InputRequired()])
-    end_time = TimeField("End time (local)", validators=[InputRequired()])
+    day = DateField("Date", validators=[required_input(enter("the date"))], invalid_value_message=DATE_VALUE)
+    start_time = TimeField(
+        "Start time (local)",
+        validators=[required_input(enter("the start time"))],
+        invalid_value_message=TIME_VALUE,
+    )
+    end_time = TimeField(
+        "End time (local)",
+        validators=[required_input(enter("the end time"))],
+        invalid_value_message=TIME_VALUE,
+    )
     ce_eligible = BooleanField("CE-eligible face-to-face meeting")
     reason = TextAreaField(
         "Reason for the change (required once attendance is recorded)",
-        validators=[Length(max=REASON_MAX)],
+        validators=[max_length("the reason", REASON_MAX)],
         filters=[strip_text],
     )
     submit = SubmitField("Save meeting")
 
     def validate_day(self, field: DateField) -> None:
         if field.data and not date(2000, 1, 1) <= field.data <= date(2100, 12, 31):
-            raise ValidationError("Enter a date between 2000 and 2100.")
+            raise ValidationError(YEARS)
 
 
 class EnrolForm(FlaskForm):
-    name = StringField("Full name", validators=[DataRequired(), Length(max=200)], filters=[strip_text])
+    name = StringField(
+        "Full name",
+        validators=[required(enter("the learner's full name")), max_length("the name", 200)],
+        filters=[strip_text],
+    )
     email = EmailField(
         "Email",
-        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+        validators=[
+            required(enter("the learner's email address")),
+            email_address(),
+            max_length("the email address", 254),
+        ],
         filters=[strip_text],
     )
     discipline = StringField(
-        "Discipline or profession", validators=[Optional(), Length(max=120)], filters=[strip_text]
+        "Discipline or profession",
+        validators=[Optional(), max_length("the discipline", 120)],
+        filters=[strip_text],
     )
     license_type = SelectField("License type", choices=LICENSE_CHOICES, default="")
     license_number = StringField(
-        "License number", validators=[Optional(), Length(max=40)], filters=[strip_text]
+        "License number", validators=[Optional(), max_length("the license number", 40)], filters=[strip_text]
     )
     funding = SelectField("Funding", choices=FUNDING_CHOICES, default=Funding.FULL_FEE.value)
     submit = SubmitField("Enrol")
@@ -200,15 +243,15 @@ class EnrolForm(FlaskForm):
     def validate_license_number(self, field: StringField) -> None:
         kind = self.license_type.data
         if kind:
-            problem = validate_license_number(kind, field.data or "")
+            problem = validate_license_number(kind, field.data or "", own=False)
             if problem:
                 raise ValidationError(problem)
         elif field.data:
-            raise ValidationError("A license number needs a license type.")
+            raise ValidationError(choose("the license type for this license number"))
 
 
 class RosterForm(FlaskForm):
-    file = FileField("Roster file (CSV)", validators=[FileRequired(message="Choose a CSV file.")])
+    file = FileField("Roster file (CSV)", validators=[FileRequired(message=choose("a CSV file"))])
     submit = SubmitField("Check and import")
 
 
@@ -222,7 +265,7 @@ class ReasonForm(FlaskForm):
 
     reason = TextAreaField(
         "Reason",
-        validators=[DataRequired(message="Give a reason."), Length(max=REASON_MAX)],
+        validators=[required(enter("a reason")), max_length("the reason", REASON_MAX)],
         filters=[strip_text],
     )
     submit = SubmitField("Confirm")
@@ -231,13 +274,13 @@ class ReasonForm(FlaskForm):
 class EraseForm(FlaskForm):
     reason = TextAreaField(
         "Reason (for example: the learner's request of 2026-05-01 by email)",
-        validators=[DataRequired(message="Give the reason for the erasure."), Length(max=1000)],
+        validators=[required(enter("the reason for the erasure")), max_length("the reason", 1000)],
         filters=[strip_text],
     )
     confirm = BooleanField(
         "I understand the profile is pseudonymised for good, and that attendance, certificates "
         "and the audit trail are kept.",
-        validators=[DataRequired(message="Tick the box to confirm.")],
+        validators=[required(tick("confirm"))],
     )
     submit = SubmitField("Erase the learner's profile")
 
@@ -276,14 +319,16 @@ class AuditFilterForm(FlaskForm):
         "Offering", choices=[SelectChoice("", "All offerings")], default="", validate_choice=False
     )
     learner = StringField(
-        "Learner (email or id)", validators=[Optional(), Length(max=254)], filters=[strip_text]
+        "Learner (email or id)", validators=[Optional(), max_length("the learner", 254)], filters=[strip_text]
     )
     actor = StringField(
-        "Actor (email, id or “system”)", validators=[Optional(), Length(max=254)], filters=[strip_text]
+        "Actor (email, id or “system”)",
+        validators=[Optional(), max_length("the actor", 254)],
+        filters=[strip_text],
     )
     action = SelectField(
         "Action", choices=[SelectChoice("", "All actions")], default="", validate_choice=False
     )
-    date_from = DateField("From (date)", validators=[Optional()])
-    date_to = DateField("To (date, inclusive)", validators=[Optional()])
+    date_from = DateField("From (date)", validators=[Optional()], invalid_value_message=DATE_VALUE)
+    date_to = DateField("To (date, inclusive)", validators=[Optional()], invalid_value_message=DATE_VALUE)
     submit = SubmitField("Filter")

@@ -6,12 +6,13 @@ import json
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import URL, Optional, ValidationError
 
 from .forms import strip_text
+from .forms_messages import RELOAD, choose, email_address, enter, max_length, required, sentence
 from .lti.embedding import origin
 
-URL_CHECK = URL(require_tld=False, message="Enter a full web address starting with https://")
+URL_CHECK = URL(require_tld=False, message=sentence("Enter a full web address starting with https://."))
 
 
 def _https_only(_form: FlaskForm, field: StringField) -> None:
@@ -23,38 +24,63 @@ class PlatformForm(FlaskForm):
     """One registration of this tool in one LMS."""
 
     name = StringField(
-        "Name (for people)", validators=[DataRequired(), Length(max=200)], filters=[strip_text]
+        "Name (for people)",
+        validators=[required(enter("a name for the platform")), max_length("the name", 200)],
+        filters=[strip_text],
     )
     issuer = StringField(
         "Issuer (iss)",
-        validators=[DataRequired(), Length(max=300), URL_CHECK, _https_only],
+        validators=[
+            required(enter("the platform's issuer")),
+            max_length("the issuer", 300),
+            URL_CHECK,
+            _https_only,
+        ],
         filters=[strip_text],
     )
-    client_id = StringField("Client ID", validators=[DataRequired(), Length(max=300)], filters=[strip_text])
+    client_id = StringField(
+        "Client ID",
+        validators=[required(enter("the client ID")), max_length("the client ID", 300)],
+        filters=[strip_text],
+    )
     deployment_ids = TextAreaField(
-        "Deployment IDs (one a line)", validators=[DataRequired(), Length(max=4000)], filters=[strip_text]
+        "Deployment IDs (one a line)",
+        validators=[required(enter("at least one deployment ID")), max_length("the deployment IDs", 4000)],
+        filters=[strip_text],
     )
     auth_url = StringField(
         "OIDC authentication URL",
-        validators=[DataRequired(), Length(max=500), URL_CHECK, _https_only],
+        validators=[
+            required(enter("the OIDC authentication URL")),
+            max_length("the address", 500),
+            URL_CHECK,
+            _https_only,
+        ],
         filters=[strip_text],
     )
     token_url = StringField(
         "Access token URL",
-        validators=[DataRequired(), Length(max=500), URL_CHECK, _https_only],
+        validators=[
+            required(enter("the access token URL")),
+            max_length("the address", 500),
+            URL_CHECK,
+            _https_only,
+        ],
         filters=[strip_text],
     )
     jwks_url = StringField(
-        "Public keyset URL (JWKS)", validators=[Optional(), Length(max=500), URL_CHECK, _https_only],
+        "Public keyset URL (JWKS)",
+        validators=[Optional(), max_length("the address", 500), URL_CHECK, _https_only],
         filters=[strip_text],
-    )  # fmt: skip
+    )
     jwks_json = TextAreaField(
-        "…or the platform's public key set, pasted (JSON)", validators=[Optional(), Length(max=20000)],
+        "…or the platform's public key set, pasted (JSON)",
+        validators=[Optional(), max_length("the key set", 20000)],
         filters=[strip_text],
-    )  # fmt: skip
+    )
     frame_origins = TextAreaField(
         "Web addresses of the LMS that show the tool in a frame (one a line, e.g. https://school.instructure.com)",
-        validators=[Optional(), Length(max=1000)],
+        validators=[Optional(), max_length("the web addresses", 1000)],
         filters=[strip_text],
     )
     is_enabled = BooleanField("Launches allowed", default=True)
@@ -97,7 +123,7 @@ class PlatformForm(FlaskForm):
 class ResourceLinkForm(FlaskForm):
     """Which offering (and optionally which session) an LMS link opens."""
 
-    offering_id = SelectField("Offering", coerce=int, validators=[DataRequired()])
+    offering_id = SelectField("Offering", coerce=int, validators=[required(choose("an offering"))])
     session_number = SelectField("Session (optional)", coerce=int, validators=[Optional()])
     submit = SubmitField("Connect")
 
@@ -107,7 +133,11 @@ class UserLinkForm(FlaskForm):
 
     email = StringField(
         "Email of the account this LMS identity belongs to",
-        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+        validators=[
+            required(enter("the email of the account")),
+            email_address(),
+            max_length("the email address", 254),
+        ],
         filters=[strip_text],
     )
     submit = SubmitField("Link to that account")
@@ -116,10 +146,8 @@ class UserLinkForm(FlaskForm):
 class DeepLinkForm(FlaskForm):
     """An LMS instructor's pick: the offering (and optionally the session) to place in the LMS course."""
 
-    request_token = HiddenField(validators=[DataRequired()])
-    offering_id = SelectField(
-        "Offering", coerce=int, validators=[DataRequired(message="Choose an offering.")]
-    )
+    request_token = HiddenField(validators=[required(RELOAD)])
+    offering_id = SelectField("Offering", coerce=int, validators=[required(choose("an offering"))])
     session_number = SelectField("Session (optional)", coerce=int, validators=[Optional()])
     submit = SubmitField("Place this link in the LMS course")
 

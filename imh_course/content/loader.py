@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from ..rules.text import plural
 from .schema import CourseDescription, QuizSpec, ReadingMeta, SessionManifest
 
 M = TypeVar("M", bound=BaseModel)
@@ -41,7 +42,9 @@ class ContentError(Exception):
 
     def __init__(self, problems: Iterable[ContentProblem]) -> None:
         self.problems = list(problems)
-        super().__init__(f"{len(self.problems)} content problem(s):\n" + "\n".join(map(str, self.problems)))
+        super().__init__(
+            f"{plural(len(self.problems), 'content problem')}:\n" + "\n".join(map(str, self.problems))
+        )
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..rules.text import joined, noun_for
+
 #: The eight official NYS-AIMH Endorsement competency domains (names only; the guideline text is
 #: copyrighted and never reproduced).
 COMPETENCY_DOMAINS: tuple[str, ...] = (
@@ -103,8 +105,8 @@ class SessionManifest(_Strict):
         unknown = [v for v in value if v not in COMPETENCY_DOMAINS]
         if unknown:
             raise ValueError(
-                f"unknown competency domain(s) {unknown}; use the official names: "
-                + "; ".join(COMPETENCY_DOMAINS)
+                f"unknown competency {noun_for(len(unknown), 'domain')} {joined(repr(u) for u in unknown)}; "
+                "use the official names: " + "; ".join(COMPETENCY_DOMAINS)
             )
         if len(set(value)) != len(value):
             raise ValueError("a competency domain is listed twice")

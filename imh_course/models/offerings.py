@@ -43,6 +43,16 @@ class Funding(StrEnum):
     WAIVED = "waived"
 
 
+#: The words coordinators use for each funding type: forms, pages, exports and roster messages.
+FUNDING_LABELS = {
+    Funding.FULL_FEE: "Full fee",
+    Funding.GRANT_FUNDED: "Grant-funded",
+    Funding.SCHOLARSHIP: "Scholarship",
+    Funding.GROUP_RATE: "Group rate",
+    Funding.WAIVED: "Waived",
+}
+
+
 class Offering(db.Model):
     __tablename__ = "imh_offering"
     __table_args__ = (

@@ -48,6 +48,7 @@ from ..content_snapshot import bump_content_revision
 from ..database import locked
 from ..extensions import db
 from ..models.curriculum import ContentOrigin, CourseSession, Exercise, Quiz, Reading
+from ..rules.messages import enter
 from .audit import Actor, record_event
 
 T = TypeVar("T", Exercise, Quiz)
@@ -119,12 +120,25 @@ def clean_text(value: str | None) -> str:
     return _CONTROL_CHARS.sub("", value).strip()
 
 
+#: what a blank schema field is called in "Enter …." (the form's words for it)
+_BLANK_NAMES = {
+    "title": "a title",
+    "instructions": "the instructions",
+    "prompt": "the question",
+    "text": "the option's text",
+    "feedback": "the feedback shown for this option",
+}
+
+
 def _message(error: dict[str, Any]) -> str:
-    if error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:
-        return "Please fill this in."
-    if error["type"] == "missing":
-        return "Please fill this in."
-    return str(error["msg"]).removeprefix("Value error, ")
+    blank = error["type"] == "missing" or (
+        error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length") == 1
+    )
+    if blank:
+        name = str(error["loc"][-1]) if error["loc"] else ""
+        return enter(_BLANK_NAMES.get(name, "this field"))
+    text = str(error["msg"]).removeprefix("Value error, ")
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")
 
 
 def _problems(exc: ValidationError, prefix: str = "") -> dict[str, list[str]]:

@@ -20,6 +20,7 @@ from ..mail.notify import queue_invitation
 from ..models.accounts import TokenPurpose, User
 from ..models.offerings import Enrolment, EnrolmentStatus, Funding, Offering
 from ..roles import Role
+from ..rules.text import plural
 from .accounts import ProfileData, create_user, find_user
 from .audit import Actor, record_event
 from .roster_csv import LearnerData, RosterLine, RowProblem, learner_problems, parse_roster
@@ -54,7 +55,7 @@ class RosterInvalid(EnrolmentError):
     """The roster has problems; nothing was imported. ``problems`` lists every one, by line."""
 
     def __init__(self, problems: list[RowProblem]) -> None:
-        super().__init__(f"The roster has {len(problems)} problem(s); nothing was imported.")
+        super().__init__(f"The roster has {plural(len(problems), 'problem')}; nothing was imported.")
         self.problems = problems
 
 

@@ -12,25 +12,29 @@ import io
 import re
 from dataclasses import dataclass
 
-from ..models.offerings import Funding
+from ..models.offerings import FUNDING_LABELS, Funding
 from ..rules.licenses import LICENSE_TYPES, validate_license_number
-from ..rules.text import control_character_in
+from ..rules.text import control_character_in, joined, noun_for, plural
 
 COLUMNS = ("name", "email", "discipline", "license type", "license number", "funding")
 REQUIRED = ("name", "email")
 MAX_BYTES = 1_000_000
 MAX_LINES = 2_000
 _EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
-_LICENSES = {t.casefold(): t for t in LICENSE_TYPES}
+#: license types a roster may name (the forms' choices); "None" is the blank column, "no license"
+LICENSE_WORDS = tuple(t for t in LICENSE_TYPES if t != "None")
+_LICENSES = {t.casefold(): t for t in LICENSE_WORDS}
+_NO_LICENSE = {"none", "no license"}
+#: what a coordinator may type in the funding column: the forms' labels (``FUNDING_LABELS``), the
+#: stored values ("grant_funded" reads as "grant funded") and two short forms
 FUNDING_WORDS = {
-    "full fee": Funding.FULL_FEE,
-    "grant funded": Funding.GRANT_FUNDED,
+    **{" ".join(label.replace("-", " ").split()).casefold(): f for f, label in FUNDING_LABELS.items()},
     "grant": Funding.GRANT_FUNDED,
-    "scholarship": Funding.SCHOLARSHIP,
-    "group rate": Funding.GROUP_RATE,
     "group": Funding.GROUP_RATE,
-    "waived": Funding.WAIVED,
 }
+#: the accepted values in words, for the import page and its messages
+LICENSE_HELP = f"{joined(LICENSE_WORDS, 'or')}, or leave it empty for no license"
+FUNDING_HELP = f"{joined(FUNDING_LABELS.values(), 'or')}, or leave it empty for full fee"
 
 
 @dataclass(frozen=True)
@@ -84,14 +88,14 @@ def learner_problems(data: LearnerData) -> list[tuple[str, str]]:
     if not data.email:
         problems.append(("email", "The email is missing."))
     elif len(data.email) > 254 or not _EMAIL.fullmatch(data.email):
-        problems.append(("email", f"{data.email!r} is not a valid email address."))
+        problems.append(("email", f"“{data.email}” is not a valid email address."))
     if data.discipline and len(data.discipline) > 120:
         problems.append(("discipline", "The discipline is longer than 120 characters."))
     if data.license_type is None:
         if data.license_number:
             problems.append(("license_number", "A license number needs a license type."))
     else:
-        problem = validate_license_number(data.license_type, data.license_number or "")
+        problem = validate_license_number(data.license_type, data.license_number or "", own=False)
         if problem:
             problems.append(("license_number", problem))
     return problems
@@ -105,7 +109,7 @@ def _decode(raw: bytes) -> tuple[str | None, RowProblem | None]:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return None, RowProblem(
-            line, "not UTF-8 text. In Excel choose Save As › “CSV UTF-8 (Comma delimited)”."
+            line, "The file is not UTF-8 text. In Excel choose Save As › “CSV UTF-8 (Comma delimited)”."
         )
 
 
@@ -114,17 +118,19 @@ def _header(cells: list[str], line: int) -> tuple[list[str], list[RowProblem]]:
     problems = []
     missing = [c for c in COLUMNS if c not in names]
     if missing:
-        problems.append(RowProblem(line, "missing column(s): " + ", ".join(missing) + "."))
+        column = noun_for(len(missing), "column")
+        problems.append(RowProblem(line, f"The header has no {joined(missing)} {column}."))
     extra = [c.strip() or "(blank)" for c, n in zip(cells, names, strict=True) if n not in COLUMNS]
     if extra:
+        column = noun_for(len(extra), "column")
         problems.append(
-            RowProblem(
-                line, "unexpected column(s): " + ", ".join(extra) + ". Expected: " + ", ".join(COLUMNS) + "."
-            )
+            RowProblem(line, f"Unexpected {column}: {joined(extra)}. The columns are {joined(COLUMNS)}.")
         )
     repeated = sorted({n for n in names if n in COLUMNS and names.count(n) > 1})
     if repeated:
-        problems.append(RowProblem(line, "column(s) given twice: " + ", ".join(repeated) + "."))
+        column = noun_for(len(repeated), "column")
+        appear = "appears" if len(repeated) == 1 else "appear"
+        problems.append(RowProblem(line, f"The {joined(repeated)} {column} {appear} twice."))
     return names, problems
 
 
@@ -132,16 +138,19 @@ def _line_data(values: dict[str, str], line: int) -> tuple[LearnerData | None, l
     problems = []
     license_type: str | None = None
     typed = values["license type"]
+    if " ".join(typed.split()).casefold() in _NO_LICENSE:
+        typed = ""
     if typed:
         license_type = _LICENSES.get(typed.casefold())
         if license_type is None:
             problems.append(
-                RowProblem(line, f"unknown license type {typed!r} (use one of {', '.join(LICENSE_TYPES)}).")
+                RowProblem(line, f"License type “{typed}” is not one we know: use {LICENSE_HELP}.")
             )
     funding = parse_funding(values["funding"])
     if funding is None:
-        allowed = ", ".join(f.value for f in Funding)
-        problems.append(RowProblem(line, f"unknown funding {values['funding']!r} (use one of {allowed})."))
+        problems.append(
+            RowProblem(line, f"Funding “{values['funding']}” is not one we know: use {FUNDING_HELP}.")
+        )
     data = LearnerData(
         name=values["name"],
         email=values["email"].lower(),
@@ -182,17 +191,23 @@ def parse_roster(raw: bytes) -> tuple[list[RosterLine], list[RowProblem]]:
                 continue
             if len(cells) != len(names):
                 problems.append(
-                    RowProblem(line, f"has {len(cells)} values but the header has {len(names)} columns.")
+                    RowProblem(
+                        line,
+                        f"This line has {plural(len(cells), 'value')} "
+                        f"but the header has {plural(len(names), 'column')}.",
+                    )
                 )
                 continue
             values = {n: c.strip() for n, c in zip(names, cells, strict=True)}
             controls = [n for n, c in values.items() if control_character_in(c, multiline=True)]
             if controls:
+                column = noun_for(len(controls), "column")
+                contains = "contains" if len(controls) == 1 else "contain"
                 problems.append(
                     RowProblem(
                         line,
-                        f"{', '.join(controls)} contains a control character (such as a NUL byte); "
-                        "remove it and upload again.",
+                        f"The {joined(controls)} {column} {contains} a control character (such as a NUL "
+                        "byte); remove it and upload again.",
                     )
                 )
                 continue
@@ -200,20 +215,26 @@ def parse_roster(raw: bytes) -> tuple[list[RosterLine], list[RowProblem]]:
             problems += row_problems
             email = values["email"].lower()
             if email and email in seen:
-                problems.append(RowProblem(line, f"{email} appears again (first on line {seen[email]})."))
+                problems.append(
+                    RowProblem(line, f"The email {email} appears again (first on line {seen[email]}).")
+                )
             elif email:
                 seen[email] = line
             if data is not None:
                 lines.append(RosterLine(line, data))
             if len(seen) > MAX_LINES:
-                return [], [RowProblem(None, f"The file has more than {MAX_LINES} learners; split it.")]
-    except csv.Error as exc:
-        problems.append(RowProblem(reader.line_num or 1, f"cannot be read as CSV ({exc})."))
-    if names is None:
+                return [], [RowProblem(None, f"The file has more than {MAX_LINES:,} learners; split it.")]
+    except csv.Error:  # Python's wording ("',' expected after '\"'") is no help to a coordinator
         problems.append(
             RowProblem(
-                1, "the file is empty: the first line must name the columns " + ", ".join(COLUMNS) + "."
+                reader.line_num or 1,
+                "This line cannot be read as CSV: check its quotation marks, then save the file "
+                "as CSV again.",
             )
+        )
+    if names is None:
+        problems.append(
+            RowProblem(None, f"The file is empty: its first line must name the columns {joined(COLUMNS)}.")
         )
     elif not lines and not problems:
         problems.append(RowProblem(None, "The file lists no learners."))

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models.attendance import AttendanceEvidence, AttendanceRecord
 from ..models.certificates import Certificate, CertificateStatus
-from ..models.offerings import EnrolmentStatus, Funding, Meeting, Offering
+from ..models.offerings import FUNDING_LABELS, EnrolmentStatus, Funding, Meeting, Offering
 from ..models.participant_reports import ParticipantImport
 from ..rules.completion import CertificateKind
 from ..rules.credit import CreditPolicy, format_hours, minutes_to_hours
@@ -31,13 +31,6 @@ from ..rules.staleness import CertifiedRecord, staleness
 from .matrix import CLOCK, LearnerRow, OfferingFrame
 from .matrix_data import EXPORT_CHUNK, iter_offering_rows, iter_rows, policies
 
-FUNDING_LABELS = {
-    Funding.FULL_FEE: "Full fee",
-    Funding.GRANT_FUNDED: "Grant-funded",
-    Funding.SCHOLARSHIP: "Scholarship",
-    Funding.GROUP_RATE: "Group rate",
-    Funding.WAIVED: "Waived",
-}
 ATTENDANCE_LABELS = {
     "present": "present",
     "late": "late",

@@ -83,23 +83,31 @@ def validate_provider_number(board: Board, number: str) -> str | None:
     return f"{BOARD_LABELS[board]} provider numbers look like {example}."
 
 
-def validate_license_number(license_type: str, number: str) -> str | None:
+def validate_license_number(license_type: str, number: str, *, own: bool = True) -> str | None:
     """Error message if ``number`` does not fit ``license_type``, else None.
 
     NY licence numbers are 6 digits, leading zeros included. CE licences require one, since it is
     printed on the certificate. RN may give one (same form) or leave it empty; "Other" may enter
     any identifier or none; "None" must leave it empty. Whitespace is not stripped here.
+    ``own=False`` words the message for a coordinator entering someone else's licence.
     """
     if license_type not in LICENSE_TYPES:
-        return f"Unknown license type {license_type!r}."
+        return f"Choose a license type from {', '.join(LICENSE_TYPES[:-1])} or none."
     if license_type == "Other":
         return None
     if license_type == "None":
-        return None if number == "" else "Leave the license number empty if you hold no license."
+        if number == "":
+            return None
+        return (
+            "Leave the license number empty if you hold no license."
+            if own
+            else ("Leave the license number empty for a learner with no license.")
+        )
     if number == "" and license_type == "RN":
         return None
     if number == "":
-        return f"Enter your 6-digit New York {license_type} license number."
+        whose = "your" if own else "the learner's"
+        return f"Enter {whose} 6-digit New York {license_type} license number."
     if _LICENSE_NUMBER.fullmatch(number):
         return None
     return "New York license numbers are exactly 6 digits, for example 012345."

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 from .ce_standing import CeStanding, FaceToFace
 from .completion import CompletionStatus
+from .text import plural
 
 
 def _sessions(count: int) -> str:
-    return f"{count} session{'' if count == 1 else 's'}"
+    return plural(count, "session")
 
 
 @dataclass(frozen=True)

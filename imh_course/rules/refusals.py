@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
+from .text import plural
+
 #: where a staff text puts the learner's name
 NAME = "{name}"
 
@@ -62,10 +64,6 @@ def staff_reasons(name: str, reasons: Iterable[str]) -> tuple[str, ...]:
     return tuple(r.for_staff(name) if isinstance(r, Reason) else r for r in reasons)
 
 
-def _plural(count: int, singular: str, plural: str) -> str:
-    return f"{count} {singular if count == 1 else plural}"
-
-
 EVALUATION_MISSING = Reason(
     ReasonCode.EVALUATION_MISSING,
     "Submit the course evaluation",
@@ -99,7 +97,7 @@ LICENSE_NUMBER_MISSING = Reason(
 
 
 def sessions_missing(credited: int, needed: int) -> Reason:
-    more = _plural(needed - credited, "more session", "more sessions")
+    more = plural(needed - credited, "more session")
     return Reason(
         ReasonCode.SESSIONS_MISSING,
         f"Attend {more} ({credited} of {needed} needed)",
@@ -108,12 +106,12 @@ def sessions_missing(credited: int, needed: int) -> Reason:
 
 
 def quizzes_missing(count: int) -> Reason:
-    quizzes = _plural(count, "quiz", "quizzes")
+    quizzes = plural(count, "quiz", "quizzes")
     return Reason(ReasonCode.QUIZZES_MISSING, f"Pass {quizzes}", f"{NAME} has {quizzes} still to pass")
 
 
 def readings_missing(count: int) -> Reason:
-    readings = _plural(count, "reading", "readings")
+    readings = plural(count, "reading")
     return Reason(
         ReasonCode.READINGS_MISSING,
         f"Mark {readings} complete",

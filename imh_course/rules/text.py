@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 #: C0 controls and DEL, except tab, line feed and carriage return (multi-line text keeps those)
 FORBIDDEN_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -22,8 +23,12 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     Messages read as a person would write them, never "learner(s)"; irregular nouns pass their
     plural (``plural(n, "person", "people")``).
     """
-    noun = singular if count == 1 else (plural_form or singular + "s")
-    return f"{count} {noun}"
+    return f"{count} {noun_for(count, singular, plural_form)}"
+
+
+def noun_for(count: int, singular: str, plural_form: str | None = None) -> str:
+    """The noun alone, agreeing with ``count``: "column" / "columns" ("the email column")."""
+    return singular if count == 1 else (plural_form or singular + "s")
 
 
 def titled(title: str, suffix: str) -> str:
@@ -35,3 +40,11 @@ def titled(title: str, suffix: str) -> str:
     if title.endswith(("?", "!")):
         return f"{title} {suffix[:1].upper()}{suffix[1:]}"
     return f"{title}: {suffix}"
+
+
+def joined(items: Iterable[str], last: str = "and") -> str:
+    """A list as a sentence writes it: "a", "a and b", "a, b and c" (``last="or"`` for choices)."""
+    words = [str(i) for i in items]
+    if len(words) < 2:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {last} {words[-1]}"

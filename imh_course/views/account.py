@@ -16,6 +16,7 @@ from ..operations.accounts import find_user, password_problem
 from ..operations.audit import SYSTEM_ROLE, Actor, record_event
 from ..operations.tokens import issue_token
 from ..roles import Role
+from ..rules.messages import choose
 from . import bp
 from .auth import home_for
 
@@ -66,7 +67,7 @@ def change_password():
         elif problem := password_problem(new_password, user.email):
             form.new_password.errors.append(problem)
         elif verify_password(user.password_hash, new_password):
-            form.new_password.errors.append("Please choose a password different from the current one.")
+            form.new_password.errors.append(choose("a password different from the current one"))
         else:
             user.password_hash = hash_password(new_password)
             user.rotate_session_token()  # every other session of this account ends

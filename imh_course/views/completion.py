@@ -24,11 +24,10 @@ from ..ledgers import credit_policy, learner_ledger
 from ..models.accounts import User
 from ..models.attendance import AttendanceEvidence, AttendanceRecord
 from ..models.audit import AuditEvent
-from ..models.offerings import Enrolment, Meeting, Offering
+from ..models.offerings import FUNDING_LABELS, Enrolment, Meeting, Offering
 from ..operations.bulk_certificates import issue_due
 from ..operations.stale_certificates import stale_certificates
 from ..reports.charts import attendance_bars, column_chart, funnel_bars, funnel_chart, session_counts
-from ..reports.exports_data import FUNDING_LABELS
 from ..reports.matrix import SORT_KEYS, LearnerRow, filter_rows, sort_rows
 from ..reports.matrix_data import learner_row, load_matrix, policies
 from ..roles import Permission

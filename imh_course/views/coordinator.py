@@ -58,9 +58,10 @@ from ..operations.offerings import (
     update_meeting,
     update_offering,
 )
-from ..operations.roster_csv import COLUMNS, FUNDING_WORDS
+from ..operations.roster_csv import COLUMNS, FUNDING_HELP, LICENSE_HELP
 from ..roles import Permission, Role
 from ..rules.licenses import Board
+from ..rules.text import plural
 from . import bp
 from .helpers import client_ip, get_or_404
 
@@ -192,7 +193,7 @@ def meetings_schedule(offering_id: int):
             _error_into(form, exc)
         else:
             db.session.commit()
-            flash(f"{len(meetings)} meetings scheduled. Edit any of them below.", "success")
+            flash(f"{plural(len(meetings), 'meeting')} scheduled. Edit any of them below.", "success")
             return redirect(url_for("imh.staff_offering", offering_id=offering.id))
     status = 400 if form.is_submitted() else 200
     has_meetings = bool(offering.meetings)
@@ -330,7 +331,8 @@ def roster_import(offering_id: int):
         offering=offering,
         problems=problems,
         columns=COLUMNS,
-        funding_words=sorted({f.value for f in FUNDING_WORDS.values()}),
+        license_help=LICENSE_HELP,
+        funding_help=FUNDING_HELP,
     ), status
 
 

@@ -174,7 +174,7 @@ def authoring_question_new(offering_id: int, number: int):
         db.session.commit()
     except ops.AuthoringError as exc:
         db.session.rollback()
-        form.show_problems(exc.problems, rows)
+        form.show_problems(exc.problems, rows, len(quiz.questions) + 1)
         return _question_page(offering, session, form, quiz=quiz, status=400)
     except ops.EditConflict:
         show_conflict(form)
@@ -211,7 +211,7 @@ def authoring_question_edit(offering_id: int, number: int, qkey: str):
         db.session.commit()
     except ops.AuthoringError as exc:
         db.session.rollback()
-        form.show_problems(exc.problems, rows)
+        form.show_problems(exc.problems, rows, question.position + 1)
         return _question_page(offering, session, form, quiz=quiz, question=question, status=400)
     except ops.EditConflict:
         show_conflict(form)

@@ -69,7 +69,7 @@ def test_an_admin_manages_an_account_from_the_browser(page, live_server, demo): 
     page.get_by_role("link", name="Disable the account").click()
     assert_accessible(page)
     page.get_by_role("button", name="Disable the account").click()
-    expect(page.get_by_text("Give a reason.")).to_be_visible()
+    expect(page.get_by_text("Enter a reason.")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Reason").fill("Left the agency")
     page.get_by_role("button", name="Disable the account").click()

@@ -91,8 +91,8 @@ def test_coordinator_creates_an_offering_imports_a_roster_and_audits_completion(
     ).to_be_visible()
     problems = page.locator("ul.problems li").all_inner_texts()
     assert problems[0].startswith("Line 2: New York license numbers are exactly 6 digits")
-    assert any(p.startswith("Line 3: 'not-an-email' is not a valid email address.") for p in problems)
-    assert any(p.startswith("Line 3: unknown funding 'free'") for p in problems)
+    assert any(p.startswith("Line 3: “not-an-email” is not a valid email address.") for p in problems)
+    assert any(p.startswith("Line 3: Funding “free” is not one we know: use Full fee,") for p in problems)
     assert_accessible(page)
 
     page.get_by_label("Roster file (CSV)").set_input_files(_csv_file("good.csv", GOOD_ROSTER))

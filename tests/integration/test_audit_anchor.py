@@ -118,7 +118,7 @@ def test_an_intact_chain_reaches_its_anchors(runner, app):
     result = _verify(runner, f"{seq}:{digest}", early)
     assert result.exit_code == 0, result.output
     assert (
-        f"Audit trail intact: 7 event(s) verified, reaches anchor {early.split(':')[0]}, {seq}."
+        f"Audit trail intact: 7 events verified, reaches anchor {early.split(':')[0]}, {seq}."
         in result.output
     )
 
@@ -130,7 +130,7 @@ def test_deleting_the_newest_events_is_detected_against_the_anchor(runner, app):
     _as_superuser("DELETE FROM imh_audit_event WHERE id > :keep", keep=seq - 3)
     plain = _verify(runner)
     assert plain.exit_code == 0
-    assert "Audit trail intact: 3 event(s) verified." in plain.output
+    assert "Audit trail intact: 3 events verified." in plain.output
     assert "shows only against an anchor" in plain.output
     anchored = _verify(runner, f"{seq}:{digest}")
     assert anchored.exit_code == 1
@@ -146,7 +146,7 @@ def test_emptying_the_trail_is_detected_against_the_anchor(runner, app):
     _as_superuser("TRUNCATE imh_audit_event" if _is_postgres() else "DELETE FROM imh_audit_event")
     assert _count() == 0
     plain = _verify(runner)
-    assert plain.exit_code == 0 and "intact: 0 event(s)" in plain.output
+    assert plain.exit_code == 0 and "intact: 0 events" in plain.output
     assert "If events were ever recorded, it has been emptied" in plain.output
     anchored = _verify(runner, f"{seq}:{digest}")
     assert anchored.exit_code == 1

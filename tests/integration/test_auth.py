@@ -34,7 +34,7 @@ def test_missing_fields_rerender_with_errors(client):
     """A sign-in form with missing fields re-renders with its errors (400), never a 500."""
     response = client.post("/login", data={"email": ""})
     assert response.status_code == 400
-    assert "This field is required." in response.get_data(as_text=True)
+    assert "Enter your password." in response.get_data(as_text=True)
 
 
 def test_sign_out_invalidates_a_copied_cookie(app, make_user, login, client):

@@ -380,8 +380,8 @@ def test_every_change_is_an_audit_event_with_the_instructor(instructor, demo):
         ("true_false", [("True", True, "f"), ("False", False, "f"), ("Maybe", False, "f")], "exactly two"),
         ("multiple", [("A", False, "f"), ("B", False, "f")], "at least one correct option"),
         ("single", [("Only one", True, "f")], "at least 2"),
-        ("single", [("A", True, ""), ("B", False, "f")], "Please fill this in."),
-        ("single", [("", True, "feedback without text"), ("B", False, "f")], "Please fill this in."),
+        ("single", [("A", True, ""), ("B", False, "f")], "Enter the feedback shown for this option."),
+        ("single", [("", True, "feedback without text"), ("B", False, "f")], "Enter the option&#39;s text."),
     ],
 )
 def test_invalid_questions_are_shown_on_the_form_with_400(instructor, demo, kind, options, message):
@@ -392,6 +392,23 @@ def test_invalid_questions_are_shown_on_the_form_with_400(instructor, demo, kind
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert current_quiz_of(3).id == quiz.id
+
+
+def test_an_answer_key_problem_names_the_question_by_its_number(instructor, demo):
+    """Shown above the form, "needs exactly one correct option" says which question: "Question 2: …"."""
+    quiz = current_quiz_of(3)
+    second = sorted(quiz.questions, key=lambda q: q.position)[1]
+    none_correct = [("A", False, "f"), ("B", False, "f")]
+    data = question_form(options=none_correct, base_version=quiz.version)
+    edited = instructor.post(base(demo) + f"/quiz/questions/{second.key}/edit", data=data)
+    assert edited.status_code == 400
+    assert (
+        "<p>Question 2: a single-choice question needs exactly one correct option; "
+        "none is marked correct.</p>" in edited.get_data(as_text=True)
+    )
+    added = instructor.post(base(demo) + "/quiz/questions/new", data=data)
+    assert added.status_code == 400
+    assert f"<p>Question {len(quiz.questions) + 1}: a single-choice question" in added.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

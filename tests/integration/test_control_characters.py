@@ -144,5 +144,5 @@ def test_a_nul_in_a_roster_line_names_the_line_and_column(app: Flask, demo, clie
     response = upload(client, demo.offering_id, raw)
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "Line 3" in page and "name contains a control character" in page
+    assert "Line 3" in page and "The name column contains a control character" in page
     assert db.session.scalar(select(func.count()).select_from(User)) == users

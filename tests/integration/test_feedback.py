@@ -117,7 +117,7 @@ def test_empty_feedback_is_refused_with_400(client, login, demo, responses):
     login("instructor@example.org")
     response = client.post(f"{list_url(demo)}/{responses['shared'].id}", data={"body": "   "})
     assert response.status_code == 400
-    assert "Write your feedback first." in response.get_data(as_text=True)
+    assert "Enter your feedback." in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(ResponseFeedback.id))) == 0
 
 

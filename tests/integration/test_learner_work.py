@@ -211,7 +211,7 @@ def test_unanswered_question_rerenders_with_errors(client, demo, login):
     data.pop(f"q_{quiz.questions[0].key}")
     response = client.post(f"/learn/offerings/{demo.offering_id}/quizzes/{quiz.key}", data=data)
     assert response.status_code == 400
-    assert "Please answer this question." in response.get_data(as_text=True)
+    assert "Choose an answer to this question." in response.get_data(as_text=True)
     assert count(QuizAttempt) == 0
 
 

@@ -95,7 +95,7 @@ def test_admin_registers_and_edits_a_platform_in_the_browser(client, admin):  # 
         ({"auth_url": "http://moodle.agency.example/auth"}, "Use an https:// address"),
         ({"issuer": "moodle"}, "Enter a full web address"),
         ({"frame_origins": "school.example"}, "is not a web address"),
-        ({"deployment_ids": ""}, "This field is required."),
+        ({"deployment_ids": ""}, "Enter at least one deployment ID."),
     ],
 )
 def test_a_bad_registration_re_renders_and_changes_nothing(client, admin, changes, message):  # noqa: ARG001

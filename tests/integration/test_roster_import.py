@@ -84,22 +84,22 @@ BAD_CASES = [
             bom=False,
             encoding="latin-1",
         ),
-        ["Line 2: not UTF-8 text"],
+        ["Line 2: The file is not UTF-8 text."],
         id="wrong-encoding",
     ),
     pytest.param(
         csv_bytes("name,email,discipline,license number,funding", "A,a@example.org,,,"),
-        ["Line 1: missing column(s): license type."],
+        ["Line 1: The header has no license type column."],
         id="missing-header",
     ),
     pytest.param(
         csv_bytes(HEADER + ",notes", "A,a@example.org,,,,,hi"),
-        ["Line 1: unexpected column(s): notes."],
+        ["Line 1: Unexpected column: notes. The columns are name, email,"],
         id="extra-column",
     ),
     pytest.param(
         csv_bytes(HEADER, "A,a@example.org,,,,,surplus"),
-        ["Line 2: has 7 values but the header has 6 columns."],
+        ["Line 2: This line has 7 values but the header has 6 columns."],
         id="extra-values",
     ),
     pytest.param(
@@ -114,16 +114,18 @@ BAD_CASES = [
             ",noname@example.org,,,,",
         ),
         [
-            "Line 3: &#39;not-an-email&#39; is not a valid email address.",
-            "Line 4: unknown funding &#39;free&#39;",
-            "Line 5: unknown license type &#39;LCSSW&#39;",
+            "Line 3: “not-an-email” is not a valid email address.",
+            "Line 4: Funding “free” is not one we know: use Full fee, Grant-funded, Scholarship, "
+            "Group rate or Waived, or leave it empty for full fee.",
+            "Line 5: License type “LCSSW” is not one we know: use LMSW, LCSW, LMHC, LCAT, LMFT, LP, "
+            "RN or Other, or leave it empty for no license.",
             "Line 6: New York license numbers are exactly 6 digits",
-            "Line 7: good@example.org appears again (first on line 2).",
+            "Line 7: The email good@example.org appears again (first on line 2).",
             "Line 8: The name is missing.",
         ],
         id="bad-rows",
     ),
-    pytest.param(b"", ["the file is empty"], id="empty"),
+    pytest.param(b"", ["The file is empty: its first line must name the columns"], id="empty"),
     pytest.param(csv_bytes(HEADER), ["The file lists no learners."], id="header-only"),
 ]
 
@@ -189,7 +191,7 @@ def test_parse_roster_reports_the_starting_line_of_multiline_records():
     """A quoted value spanning lines does not shift the line numbers of later problems."""
     raw = (HEADER + '\n"Long\nName",a@b.org,,,,\nX,bad,,,,\n').encode()
     _lines, problems = parse_roster(raw)
-    assert [str(p) for p in problems] == ["Line 4: 'bad' is not a valid email address."]
+    assert [str(p) for p in problems] == ["Line 4: “bad” is not a valid email address."]
 
 
 def test_enrol_one_learner_shows_the_invitation_once(client, demo, login):
@@ -218,8 +220,8 @@ def test_enrol_one_learner_shows_the_invitation_once(client, demo, login):
     ("changes", "message"),
     [
         ({"license_type": "LCSW", "license_number": "12345"}, "exactly 6 digits"),
-        ({"license_type": "", "license_number": "012345"}, "A license number needs a license type."),
-        ({"email": "nope"}, "Invalid email address."),
+        ({"license_type": "", "license_number": "012345"}, "Choose the license type for this license"),
+        ({"email": "nope"}, "Enter an email address like name@example.org."),
         ({"funding": "free"}, "Not a valid choice"),
         ({"email": "instructor@example.org"}, "without the learner role"),
     ],
@@ -246,7 +248,7 @@ def test_funding_change_and_withdrawal_are_audited_with_reason(client, demo, log
     base = f"/staff/offerings/{demo.offering_id}/enrolments/{demo.lcsw_id}"
     assert client.post(base + "/funding", data={"funding": "waived"}).status_code == 302
     refused = client.post(base + "/status", data={"reason": ""})
-    assert refused.status_code == 400 and "Give a reason." in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Enter a reason." in refused.get_data(as_text=True)
     assert client.post(base + "/status", data={"reason": "Moved out of state"}).status_code == 302
     enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == demo.lcsw_id))
     db.session.refresh(enrolment)
