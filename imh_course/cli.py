@@ -558,3 +558,8 @@ def outbox_reminders(now_text: str | None) -> None:
             raise click.BadParameter("give a UTC offset, e.g. 2026-12-07T09:00:00-05:00", param_hint="--now")
     report = queue_scheduled(now)
     click.echo(f"queued {report.reminders} meeting reminders, {report.sign_outs} no-sign-out notices")
+
+
+from .credentials.cli import credentials as _credentials  # noqa: E402
+
+imh.add_command(_credentials)

@@ -4,6 +4,7 @@ from .accounts import AccountToken, LearnerProfile, TokenPurpose, User, UserRole
 from .attendance import AttendanceEvidence, AttendanceMethod, AttendanceRecord, CheckInWindow, EvidenceKind
 from .audit import AuditEvent
 from .certificates import Attestation, Certificate, CertificateStatus, EvaluationAnswer, EvaluationReceipt
+from .credentials import BadgeCredential, SigningKey
 from .curriculum import Course, CourseSession, Exercise, Quiz, QuizQuestion, Reading
 from .offerings import (
     BoardApproval,
@@ -27,6 +28,8 @@ from .progress import (
 from .quizzes import QuizAttempt
 
 __all__ = [
+    "BadgeCredential",
+    "SigningKey",
     "AccountToken",
     "TokenPurpose",
     "Attestation",
