@@ -34,7 +34,7 @@ def _b64_json(segment: str, what: str) -> dict[str, Any]:
     try:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
         value = json.loads(raw.decode("utf-8"))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise JoseFormatError(f"the {what} is not base64url-encoded JSON") from exc
     if not isinstance(value, dict):
         raise JoseFormatError(f"the {what} is not a JSON object")

@@ -90,7 +90,7 @@ def _is_badge(payload: dict[str, Any]) -> bool:
 def verify_credential(text: str) -> Verdict:
     try:
         return _verify(text.strip())
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
         return Verdict(MALFORMED, "This is not a credential issued by this site: its contents are malformed.")
 
 

@@ -236,6 +236,7 @@ def test_verify_says_why_a_credential_is_invalid_and_never_fails(client, login, 
         algorithm="ES256",
         headers={"kid": "https://elsewhere.test/jwks.json#not-our-key", "typ": "vc+jwt"},
     )
+    deep = base64.urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).decode()  # json's recursion limit
     cases = {
         f"{header}.{payload}.{flipped}": "bad signature",
         stranger: "unknown key",
@@ -246,6 +247,7 @@ def test_verify_says_why_a_credential_is_invalid_and_never_fails(client, login, 
         "eyJhbGciOiJub25lIn0.e30.AAAA": "algorithm",
         _segments({"alg": "ES256", "kid": "#\u0000"}, {"id": "urn:uuid:\u0000"}): "unknown key",
         _segments({"alg": "\ud800"}, {}): "algorithm",
+        f"eyJhbGciOiJFUzI1NiJ9.{deep}.AAAA": "malformed",
         "eyJhbGciOiJFUzI1NiJ9.e30.AAAA": "unknown key",
     }
     for text, reason in cases.items():
