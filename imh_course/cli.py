@@ -597,3 +597,8 @@ def outbox_reminders(now_text: str | None) -> None:
         f"queued {plural(report.reminders, 'meeting reminder')}, "
         f"{plural(report.sign_outs, 'no-sign-out notice')}"
     )
+
+
+from .credentials.cli import credentials as _credentials  # noqa: E402
+
+imh.add_command(_credentials)

@@ -13,6 +13,12 @@ DEFAULTS: dict[str, Any] = {
     "IMH_URL_PREFIX": "",
     "IMH_CONTENT_ROOT": DEFAULT_CONTENT_ROOT,
     "IMH_PROVIDER_NAME": "Society for the Protection and Care of Children (SPCC)",
+    # The provider's website, named as the issuer's URL in Open Badges credentials (empty: the
+    # course page)
+    "IMH_PROVIDER_URL": "",
+    # Encrypts the Open Badges signing keys stored in the database (empty: SECRET_KEY). Keep it
+    # stable: a key encrypted with a lost passphrase can no longer sign (it still verifies).
+    "IMH_CREDENTIAL_KEY_PASSPHRASE": "",
     "IMH_TIMEZONE": "America/New_York",
     # Credit engine (DOMAIN.md defaults)
     "IMH_CREDIT_MODE": "increments",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask import url_for
 from sqlalchemy import select
 
+from imh_course.credentials.keys import create_key
 from imh_course.extensions import db
 from imh_course.models import Certificate, Course, Offering, OutboxMessage, QuizAttempt, TokenPurpose, User
 from imh_course.models.offerings import DeliveryFormat, Term
@@ -51,11 +52,15 @@ EXPECTED: dict[str, str] = {
     "imh.logout":                          "login ok    ok    ok    ok    ok    ok",
     "imh.set_password":                    "ok    ok    ok    ok    ok    ok    ok",
     "imh.verify_certificate":              "ok    ok    ok    ok    ok    ok    ok",
+    "imh.credential_jwks":                 "ok    ok    ok    ok    ok    ok    ok",
+    "imh.credential_status_list":          "ok    ok    ok    ok    ok    ok    ok",
+    "imh.verify_credential_page":          "ok    ok    ok    ok    ok    ok    ok",
     # Learner pages (their own enrolment; someone else's objects are 404)
     "imh.attempt_result":                  "login ok    404   403   403   403   403",
     "imh.attest":                          "login ok    ok    403   403   403   403",
     "imh.calendar":                        "login ok    ok    403   403   403   403",
     "imh.download_certificate":            "login ok    404   403   403   403   403",
+    "imh.download_credential":             "login ok    404   403   403   403   403",
     "imh.evaluation":                      "login ok    ok    403   403   403   403",
     "imh.exercise":                        "login ok    ok    403   403   403   403",
     "imh.learner_certificates":            "login ok    ok    403   403   403   403",
@@ -214,6 +219,7 @@ def _build_world(app, client, demo) -> World:  # noqa: ANN001
         system, email=EMAILS["other_instructor"], full_name="Otto Other", roles=[Role.INSTRUCTOR],
         password=TEST_PASSWORD,
     )  # fmt: skip
+    create_key(system)  # the Open Badges signing key (`flask imh credentials keys create`)
     db.session.commit()
     _second_offering(other.id)
 

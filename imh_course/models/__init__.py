@@ -4,6 +4,7 @@ from .accounts import AccountToken, LearnerProfile, TokenPurpose, User, UserRole
 from .attendance import AttendanceEvidence, AttendanceMethod, AttendanceRecord, CheckInWindow, EvidenceKind
 from .audit import AuditEvent
 from .certificates import Attestation, Certificate, CertificateStatus, EvaluationAnswer, EvaluationReceipt
+from .credentials import BadgeCredential, SigningKey
 from .curriculum import Course, CourseSession, Exercise, Quiz, QuizQuestion, Reading
 from .lti import (
     LtiDeployment,
@@ -42,6 +43,8 @@ from .xapi import XapiStatement, XapiStatus
 __all__ = [
     "XapiStatement",
     "XapiStatus",
+    "BadgeCredential",
+    "SigningKey",
     "AccountToken",
     "TokenPurpose",
     "Attestation",

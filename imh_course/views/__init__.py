@@ -25,6 +25,7 @@ from . import (  # noqa: E402,F401  (routes register on bp)
     checkin,
     completion,
     coordinator,
+    credentials,
     exports,
     feedback,
     learner,

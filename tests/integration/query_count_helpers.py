@@ -20,6 +20,7 @@ from flask import Flask, current_app
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, insert, select
 
+from imh_course.credentials.keys import create_key
 from imh_course.extensions import db
 from imh_course.models import (
     AttendanceMethod,
@@ -192,6 +193,7 @@ def build_world(app: Flask, client: FlaskClient) -> World:
         roles=[Role.INSTRUCTOR],
         password=TEST_PASSWORD,
     )
+    create_key(system)  # the Open Badges signing key (credential download and status list)
     db.session.commit()
     new_offering((other.id,))
     learner_id = find_user(EMAILS["learner"]).id

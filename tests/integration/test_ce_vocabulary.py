@@ -11,6 +11,8 @@ read back by content. The independent-learning ledger is never labelled CE, anyw
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from dataclasses import dataclass
 
@@ -18,8 +20,10 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
+from imh_course.credentials.keys import create_key
 from imh_course.extensions import db
 from imh_course.models import Certificate, CertificateStatus, Meeting
+from imh_course.operations.audit import Actor
 from imh_course.roles import Role
 from tests.integration.certificate_helpers import pdf_text
 from tests.integration.learner_helpers import exercise_for, quiz_for
@@ -38,7 +42,8 @@ from tests.integration.vocabulary_helpers import (
 
 #: Learner pages: all of them, as the learner.
 LEARNER = {
-    "imh.attempt_result", "imh.calendar", "imh.download_certificate", "imh.evaluation", "imh.exercise",
+    "imh.attempt_result", "imh.calendar", "imh.download_certificate", "imh.download_credential",
+    "imh.evaluation", "imh.exercise",
     "imh.learner_certificates", "imh.learner_checkin", "imh.learner_home", "imh.my_data",
     "imh.offering_dashboard", "imh.profile", "imh.quiz", "imh.session_page",
     "imh.training_log_csv_download", "imh.training_log_pdf_download", "imh.transcript",
@@ -57,6 +62,9 @@ EXEMPT: dict[str, str] = {
     "imh.static": "the module's CSS and scripts",
     "imh.course_page": "public description of the course: no one's hours",
     "imh.healthz": "health check",
+    "imh.credential_jwks": "the public signing keys",
+    "imh.credential_status_list": "one revocation bit per credential, no one's hours",
+    "imh.verify_credential_page": "the form to paste a credential (what it states: test_open_badges.py)",
     "imh.login": "sign-in form",
     "imh.forgot_password": "password reset form",
     "imh.set_password": "password form",
@@ -148,6 +156,8 @@ class World:
 def world(app, client, content, make_user, login) -> World:  # noqa: ARG001
     instructor = make_user(Role.INSTRUCTOR, email="v-instructor@example.org")
     make_user(Role.COORDINATOR, email=COORDINATOR)
+    create_key(Actor.system())  # the Open Badges signing key
+    db.session.commit()
     offering_id = build_offering(instructor.id)
     ids = {}
     for s in SITUATIONS:
@@ -247,6 +257,22 @@ def _pdf_checks(text: str, s: Situation, where: str) -> None:
     assert "not eligible for CE" in text, where  # the independent learning line
 
 
+def _credential_checks(body: bytes, s: Situation, where: str) -> None:
+    """The Open Badges credential: credits only where CE is certified, the same hours as the PDF."""
+    payload = body.decode().split(".")[1]
+    vc = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    text = json.dumps(vc, indent=1, ensure_ascii=False)
+    subject = vc["credentialSubject"]
+    if s.certifiable:
+        assert subject["achievement"]["creditsAvailable"] == float(s.ce_hours), where
+        ce_numbers_are(text, {s.ce_hours}, where)
+    else:
+        assert "creditsAvailable" not in subject["achievement"] and "creditsEarned" not in subject, where
+        assert f"{s.clock_hours} face-to-face clock hours (not CE credit)" in text, where
+        no_ce_number(text, where)
+    independent_never_ce(text, where)
+
+
 def _row(rows: list[dict[str, str]], s: Situation, where: str) -> dict[str, str]:
     mine = [r for r in rows if r.get("Email") == s.email]
     assert len(mine) == 1, where
@@ -258,6 +284,8 @@ def check(endpoint: str, body: bytes, s: Situation, world: World, where: str) ->
     ce_or_blank = s.ce_hours if s.certifiable else ""
     if endpoint in {"imh.download_certificate", "imh.staff_download_certificate"}:
         _pdf_checks(pdf_text(body), s, where)
+    elif endpoint == "imh.download_credential":
+        _credential_checks(body, s, where)
     elif endpoint == "imh.certificates_zip_download":
         texts = zip_pdf_texts(body)
         if s.key not in world.certificates:  # nothing certified: no document for them in the ZIP
@@ -386,6 +414,7 @@ def test_every_surface_says_ce_only_where_ce_will_be_certified(app, client, logi
             client.post("/logout")
     without_certificate = {
         "imh.download_certificate",
+        "imh.download_credential",
         "imh.staff_download_certificate",
         "imh.verify_certificate",
     }

@@ -142,7 +142,8 @@ class TestRateLimit:
 
 
 def test_every_certificate_route_declares_access(app):
-    """Verification is public; every other certificate route needs a signed-in person."""
+    """Verification (of an id, or of a pasted credential at /verify) is public; every other
+    certificate route needs a signed-in person."""
     from imh_course.access import ACCESS_ATTR
 
     for rule in app.url_map.iter_rules():
@@ -150,4 +151,5 @@ def test_every_certificate_route_declares_access(app):
             part in rule.rule for part in ("certificate", "verify", "evaluation", "attest", "training-log")
         ):
             access = getattr(app.view_functions[rule.endpoint], ACCESS_ATTR)
-            assert (access == "public") == rule.rule.startswith("/verify/"), rule.rule
+            verification = rule.rule == "/verify" or rule.rule.startswith("/verify/")
+            assert (access == "public") == verification, rule.rule
