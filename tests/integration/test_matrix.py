@@ -22,6 +22,7 @@ from imh_course.operations.audit import Actor, record_event
 from imh_course.operations.certificates import learner_standing
 from imh_course.reports.matrix_data import load_matrix
 from imh_course.roles import Role
+from imh_course.rules.credit import AttendanceStatus
 from tests.integration.coordinator_helpers import SECRET_TEXT, enrol_many, give_records, meetings_of
 
 
@@ -241,3 +242,34 @@ def test_only_coordinators_see_the_matrix(app, client, demo, login):
     client.post("/logout")
     login("lcsw@example.org")
     assert client.get(url).status_code == 403
+
+
+def test_a_sign_in_without_sign_out_is_noted_where_it_is_counted(app, client, demo, login):
+    """Signed in, never signed out: no credit. Every surface notes it with "no credit", never with
+    "no record": the per-session table, the attendance chart's description and the matrix export."""
+    meeting = meetings_of(demo.offering_id)[0]
+    db.session.add(
+        AttendanceRecord(
+            meeting_id=meeting.id,
+            user_id=demo.nurse_id,
+            status=AttendanceStatus.PRESENT,
+            arrived_dt=meeting.start_dt,
+            departed_dt=None,
+            method=AttendanceMethod.INSTRUCTOR,
+        )
+    )
+    db.session.commit()
+    login("coordinator@example.org")
+    html = client.get(f"/staff/offerings/{demo.offering_id}/matrix").get_data(as_text=True)
+    row = re.search(r'<tr><th scope="row">1</th>(.*?)</tr>', html).group(1)
+    credited, no_credit, no_record = re.findall(r"<td>(.*?)</td>", row)
+    assert credited == "0"
+    assert no_credit == "1 (1 without sign-out)"
+    assert "sign-out" not in no_record
+    desc = re.search(r'<desc id="attendance-chart-desc">(.*?)</desc>', html).group(1)
+    assert "S1: 0 of 3 (1 signed in without sign-out, not credited);" in desc
+    csv = client.get(f"/staff/offerings/{demo.offering_id}/exports/completion-matrix.csv").get_data(
+        as_text=True
+    )
+    nurse = next(line for line in csv.splitlines() if "nurse@example.org" in line)
+    assert '"present (no sign-out: not credited)","0"' in nurse
