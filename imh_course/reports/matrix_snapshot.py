@@ -9,8 +9,9 @@ request costs what its page costs, not what the cohort costs.
 How it stays correct with several workers (the pattern of ``content_snapshot.py``):
 
 * ``Offering.matrix_revision`` holds a random value, replaced **in the same transaction** as every
-  write to what the matrix shows. One ``before_flush`` hook does it for every ORM write
-  (:func:`_bump_on_matrix_write`): any row with an ``offering_id`` (enrolments, progress, quiz
+  write to what the matrix shows, as that transaction's last statement (``before_commit``). A
+  ``before_flush`` hook notes the offerings of every ORM write (:func:`_note_matrix_writes`):
+  any row with an ``offering_id`` (enrolments, progress, quiz
   attempts, certificates, evaluation, attestation, meetings, approvals, audit events), attendance
   records (through their meeting), the offering itself, and the names, emails and profiles of
   people (every offering then: they are rare). Core statements that write those tables call
@@ -111,12 +112,47 @@ def _touched(session: Session) -> tuple[bool, set[int], set[int], set[int]]:
     return everything, offerings, meetings, learners
 
 
+_PENDING = "imh_course.matrix_pending"
+
+
 @event.listens_for(Session, "before_flush")
-def _bump_on_matrix_write(session: Session, _context: object, _instances: object) -> None:
-    """Every ORM write to what a completion matrix shows gives its offering a new revision."""
+def _note_matrix_writes(session: Session, _context: object, _instances: object) -> None:
+    """Every ORM write to what a completion matrix shows: note its offerings, bumped at commit."""
     everything, offerings, meetings, learners = _touched(session)
-    if not (everything or offerings or meetings or learners):
+    if everything or offerings or meetings or learners:
+        pending = session.info.setdefault(_PENDING, [False, set(), set(), set()])
+        pending[0] = pending[0] or everything
+        pending[1] |= offerings
+        pending[2] |= meetings
+        pending[3] |= learners
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_before_commit(session: Session) -> None:
+    """The noted offerings get their new revision as the transaction's last statement: the row lock
+    on the offering is then held only while committing, and a transaction takes no other lock after
+    it (no lock-order deadlock between, say, an attendance mark and a check-in on PostgreSQL; writes
+    to one offering are not serialised for the whole length of their transactions). Savepoints
+    releasing do not bump: their writes are the enclosing transaction's."""
+    if session.in_nested_transaction():
         return
+    session.flush()  # the last writes are noted too
+    apply_pending(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_on_end(session: Session, transaction: object) -> None:
+    if getattr(transaction, "parent", None) is None:  # the whole transaction ended (rolled back or not)
+        session.info.pop(_PENDING, None)
+
+
+def apply_pending(session: Session) -> None:
+    """Bump the offerings this transaction wrote matrix facts of, now (at commit, or before this
+    transaction reads a matrix snapshot: a snapshot is never keyed by a revision its data is newer than)."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    everything, offerings, meetings, learners = pending
     statement = update(Offering).values(matrix_revision=new_content_revision())
     if not everything:
         condition = Offering.id.in_(sorted(offerings))
@@ -190,6 +226,8 @@ def matrix_snapshot(
 
     ``stale_of(offering, rows)``: the stale-certificate findings (``operations.stale_certificates``,
     passed in so this module does not import the operations layer)."""
+    db.session.flush()
+    apply_pending(db.session)  # this transaction's own writes, if any, first
     key = current_key(offering.id)
     if key is None:
         raise LookupError(f"no offering {offering.id}")

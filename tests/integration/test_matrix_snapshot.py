@@ -289,3 +289,20 @@ def test_a_snapshot_built_inside_a_rolled_back_write_is_never_served(app, demo):
     assert any(c.status is AttendanceStatus.EXCUSED for r in inside.matrix.rows for c in r.cells)
     db.session.rollback()
     assert "E 0" not in _row(_page(client, demo), "Nia Nurse")
+
+
+def test_the_revision_is_bumped_at_commit_not_at_each_flush(app, demo):
+    """The offering's row is written (and, on PostgreSQL, locked) only as the transaction commits,
+    so concurrent writes to one offering do not wait on each other for their whole transaction."""
+    before = _revision(demo.offering_id)
+    meeting = meetings_of(demo.offering_id)[3]
+    db.session.add(
+        AttendanceRecord(
+            meeting_id=meeting.id, user_id=demo.nurse_id, status=AttendanceStatus.EXCUSED, method="instructor"
+        )
+    )
+    db.session.flush()
+    inside = db.session.scalar(select(Offering.matrix_revision).where(Offering.id == demo.offering_id))
+    assert inside == before
+    db.session.commit()
+    assert _revision(demo.offering_id) != before
