@@ -33,8 +33,6 @@ def link_validity(kind: TokenPurpose) -> str:
     if kind is TokenPurpose.INVITE:
         return f"{INVITE_TTL.days} days"
     return f"{ADMIN_RESET_TTL // timedelta(hours=1)} hours"
-
-
 LOCK_TOPIC = "imh:accounts"
 
 

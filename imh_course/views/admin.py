@@ -143,7 +143,9 @@ def _account_data(form: AccountForm) -> AccountData:
 def _link_page(user: User, kind: TokenPurpose, raw: str, *, created: bool) -> str:
     """Hand the link over (in this transaction), commit, and show what became of it."""
     valid_for = link_validity(kind)
-    delivery = deliver_account_link(user, kind, external_url("imh.set_password", token=raw), valid_for)
+    delivery = deliver_account_link(
+        user, kind, external_url("imh.set_password", token=raw), valid_for
+    )
     db.session.commit()
     if kind is TokenPurpose.RESET:
         security_log.reset_link_issued(user.id, ADMIN_RESET_TTL.total_seconds() / 3600)
