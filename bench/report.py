@@ -76,15 +76,20 @@ def table_medians(body: str) -> dict[str, float]:
 def format_plain(results: list) -> str:
     """A quick table for iterating (``--only`` / ``--no-write``): median, p95, CPU, statements."""
     baseline = next((r for r in results if r.name == "baseline page" and r.timings_ms), None)
-    lines = [f"{'what':<40} {'median':>9} {'p95':>9} {'CPU':>9} {'×base':>6} {'SQL':>5} {'peak MB':>8}"]
+    cpu_base = baseline.cpu_median if baseline and baseline.cpu_ms else None
+    lines = [
+        f"{'what':<56} {'median':>9} {'p95':>9} {'CPU':>9} {'×base':>6} {'CPU×base':>8} {'SQL':>5} "
+        f"{'peak MB':>8}"
+    ]
     for r in results:
         if not r.timings_ms:
-            lines.append(f"{r.name:<40} {'n/a':>9}  {r.note}")
+            lines.append(f"{r.name:<56} {'n/a':>9}  {r.note}")
             continue
         ratio = f"{r.median / baseline.median:.1f}" if baseline else ""
+        cpu_ratio = f"{r.cpu_median / cpu_base:.1f}" if cpu_base and r.cpu_ms else ""
         peak = f"{r.peak_mb:.1f}" if r.peak_mb is not None else ""
         lines.append(
-            f"{r.name:<40} {r.median:>9.1f} {r.p95:>9.1f} {r.cpu_median:>9.1f} {ratio:>6} "
-            f"{r.statements:>5} {peak:>8}"
+            f"{r.name:<56} {r.median:>9.1f} {r.p95:>9.1f} {r.cpu_median:>9.1f} {ratio:>6} {cpu_ratio:>8} "
+            f"{r.statements:>5} {peak:>8}" + (f"  {r.note}" if r.note else "")
         )
     return "\n".join(lines)

@@ -55,6 +55,7 @@ class IMHCourse:
             raise RuntimeError("xAPI settings: " + "; ".join(problems))
 
         from . import models  # noqa: F401  (register the tables)
+        from .reports import matrix_snapshot  # noqa: F401  (its flush hook keeps matrix revisions)
 
         if "sqlalchemy" not in app.extensions:
             db.init_app(app)

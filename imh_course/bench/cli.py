@@ -21,8 +21,9 @@ def bench() -> None:
 
 @bench.command("seed")
 @click.option("--learners", default=10_000, show_default=True, type=click.IntRange(1, 200_000))
+@click.option("--one-offering", is_flag=True, help="All of them in one offering (default: 1,000, then 200s).")
 @with_appcontext
-def bench_seed(learners: int) -> None:
+def bench_seed(learners: int, one_offering: bool) -> None:
     """Add LEARNERS learners with a full term of attendance, progress, attempts and certificates."""
     from ..auth import hash_password
     from .seed import seed
@@ -30,7 +31,9 @@ def bench_seed(learners: int) -> None:
     started = time.perf_counter()
     begin_write()
     with click.progressbar(length=learners, label="Seeding learners", file=sys.stderr) as bar:
-        report = seed(learners, password_hash=hash_password(PASSWORD), tick=bar.update)
+        report = seed(
+            learners, password_hash=hash_password(PASSWORD), tick=bar.update, one_offering=one_offering
+        )
     db.session.commit()
     click.echo(
         f"Seeded {report.learners} learners in {report.offerings} offerings: {report.attendance} attendance, "

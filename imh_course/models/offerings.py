@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..rules.licenses import Board
 from .accounts import User
-from .curriculum import Course, CourseSession
+from .curriculum import Course, CourseSession, new_content_revision
 from .types import UTCDateTime, enum_column, utcnow
 
 
@@ -76,6 +76,11 @@ class Offering(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="America/New_York")
     #: when the offering was created (UTC)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: random value replaced in the same transaction as every write to what the completion matrix
+    #: shows; worker processes key their cached matrix by it (``reports/matrix_snapshot.py``)
+    matrix_revision: Mapped[str] = mapped_column(
+        String(32), nullable=False, default=new_content_revision, server_default="initial"
+    )
 
     course: Mapped[Course] = relationship()
     approvals: Mapped[list[BoardApproval]] = relationship(

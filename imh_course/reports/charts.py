@@ -101,6 +101,7 @@ class SessionCount:
     credited: int
     absent: int
     no_record: int
+    #: signed in without a sign-out: no credit yet, so part of ``absent`` (never of ``no_record``)
     awaiting_sign_out: int
     learners: int
 
@@ -139,7 +140,14 @@ def session_counts(frame: OfferingFrame, rows: Sequence[LearnerRow]) -> list[Ses
 
 
 def attendance_bars(counts: Sequence[SessionCount]) -> list[Bar]:
-    return [Bar(f"S{c.number}", c.credited, c.learners) for c in counts]
+    """Learners credited per session. Those signed in without a sign-out are not credited (they are
+    counted under "absent / excused / no credit"), so their note says so rather than adding to the bar."""
+    bars = []
+    for c in counts:
+        open_ = c.awaiting_sign_out
+        note = f"({open_} signed in without sign-out, not credited)" if open_ else ""
+        bars.append(Bar(f"S{c.number}", c.credited, c.learners, note))
+    return bars
 
 
 def funnel_bars(rows: Sequence[LearnerRow], min_meetings: int) -> list[Bar]:

@@ -242,7 +242,7 @@ def matrix_line(row: LearnerRow, stale: str = "") -> list[object]:
     for c in row.cells:
         mark = ATTENDANCE_LABELS[c.status.value] if c.status else ("no record" if c.is_past else "")
         if c.awaiting_sign_out:
-            mark += " (no sign-out)"
+            mark += " (no sign-out: not credited)"
         quiz = "passed" if c.quizzes_passed == c.quizzes_total else f"{c.quizzes_passed}/{c.quizzes_total}"
         line += [
             mark,

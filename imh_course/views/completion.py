@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, current_app, render_template, request, url_for
+from markupsafe import Markup
 from sqlalchemy import select
 
 from ..access import require_permission
@@ -27,9 +28,9 @@ from ..models.audit import AuditEvent
 from ..models.offerings import FUNDING_LABELS, Enrolment, Meeting, Offering
 from ..operations.bulk_certificates import issue_due
 from ..operations.stale_certificates import stale_certificates
-from ..reports.charts import attendance_bars, column_chart, funnel_bars, funnel_chart, session_counts
-from ..reports.matrix import SORT_KEYS, LearnerRow, filter_rows, sort_rows
-from ..reports.matrix_data import learner_row, load_matrix, policies
+from ..reports.matrix import SORT_KEYS, LearnerRow
+from ..reports.matrix_data import learner_row, load_matrix
+from ..reports.matrix_snapshot import MatrixSnapshot, matrix_snapshot
 from ..roles import Permission
 from . import bp
 from .coordinator import OFFERING, coordinator_actor
@@ -94,10 +95,38 @@ def cell_views(
     return views
 
 
+def row_html(
+    snapshot: MatrixSnapshot, offering: Offering, rows: Sequence[LearnerRow], endpoint: str | None
+) -> list[Markup]:
+    """Each shown row's ``<tr>``, rendered once per snapshot (``_matrix_row.html``) and then reused
+    by every page, sort and filter that shows the row until the matrix changes."""
+    memo, root = snapshot.fragments, request.script_root
+    missing = [r for r in rows if (r.user_id, endpoint, root) not in memo]
+    if missing:
+        macro = current_app.jinja_env.get_template("imh_course/coordinator/_matrix_row.html").module.row
+        views = cell_views(offering.id, missing, endpoint)
+        for r in missing:
+            memo[(r.user_id, endpoint, root)] = macro(r, views[r.user_id], offering, snapshot.stale)  # Markup
+    return [memo[(r.user_id, endpoint, root)] for r in rows]
+
+
 def _query_args(**changes: Any) -> dict[str, Any]:
     args = {k: v for k, v in request.args.items() if v not in ("", None)}
     args.update(changes)
     return {k: v for k, v in args.items() if v not in ("", None)}
+
+
+_PAGE_MARK = 987654321
+
+
+def _page_links(offering_id: int, pages: int) -> dict[int, str]:
+    """Each page's link: one ``url_for`` with a marker page number, then only the number changes
+    (a 5,000-learner offering has 50 pages; their links should not cost 50 URL builds)."""
+    first = url_for("imh.completion_matrix", offering_id=offering_id, **_query_args(page=None))
+    if pages == 1:
+        return {1: first}
+    marked = url_for("imh.completion_matrix", offering_id=offering_id, **_query_args(page=_PAGE_MARK))
+    return {1: first} | {n: marked.replace(f"page={_PAGE_MARK}", f"page={n}") for n in range(2, pages + 1)}
 
 
 @bp.route(OFFERING + "/matrix")
@@ -109,21 +138,15 @@ def completion_matrix(offering_id: int):
     sort = request.args.get("sort", "name")
     sort = sort if sort in SORT_KEYS else "name"
     descending = request.args.get("dir") == "desc"
-    matrix = load_matrix(offering)
-    rows = filter_rows(
-        matrix.rows,
-        license_type=form.license.data or "",
-        at_risk=bool(form.at_risk.data),
-        not_issued=bool(form.not_issued.data),
+    snapshot = matrix_snapshot(offering, stale_certificates)
+    matrix = snapshot.matrix
+    rows = snapshot.view(
+        form.license.data or "", bool(form.at_risk.data), bool(form.not_issued.data), sort, descending
     )
-    rows = sort_rows(rows, sort, descending)
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(page_number(request.args), pages)
     shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    counts = session_counts(matrix.frame, matrix.rows)
     endpoint = attendance_endpoint()
-    _policy, completion = policies()
-    funnel = funnel_bars(matrix.rows, completion.min_meetings)
     sort_links = {
         key: url_for(
             "imh.completion_matrix",
@@ -132,10 +155,7 @@ def completion_matrix(offering_id: int):
         )
         for key in SORT_KEYS
     }
-    page_links = {
-        n: url_for("imh.completion_matrix", offering_id=offering.id, **_query_args(page=n if n > 1 else None))
-        for n in range(1, pages + 1)
-    }
+    page_links = _page_links(offering.id, pages)
     return render_template(
         "imh_course/coordinator/matrix.html",
         offering=offering,
@@ -149,17 +169,15 @@ def completion_matrix(offering_id: int):
         sort_links=sort_links,
         page=page,
         page_links=page_links,
-        counts=counts,
-        attendance_chart=column_chart(
-            "attendance-chart", "Learners credited per session", attendance_bars(counts)
-        ),
-        funnel=funnel,
-        funnel_chart=funnel_chart("funnel-chart", "Completion funnel", funnel),
+        counts=snapshot.counts,
+        attendance_chart=snapshot.attendance_chart,
+        funnel=snapshot.funnel,
+        funnel_chart=snapshot.funnel_chart,
         attendance_endpoint=endpoint,
-        cells=cell_views(offering.id, shown, endpoint),
+        row_html=row_html(snapshot, offering, shown, endpoint),
         funding_labels=FUNDING_LABELS,
         export_args=_query_args(page=None),
-        stale=stale_certificates(offering, matrix.rows),
+        stale=snapshot.stale,
     )
 
 

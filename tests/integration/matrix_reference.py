@@ -8,7 +8,9 @@ for byte (``test_matrix_reference.py``). Not used by the application; do not "fi
 Changed once since, on purpose (issue 13, marked "issue 13"): the completion matrix export's
 per-session "minutes credited" heading, its separate "Face-to-face hours" and "CE hours" columns
 (CE empty for a licence the approvals do not cover), and the funder report's CE hours, which count
-only covered licensees.
+only covered licensees. And once for issue 16 (marked "issue 16"): a cell signed in without a
+sign-out says it is not credited ("present (no sign-out: not credited)"), as the learner is counted
+among "absent / excused / no credit".
 """
 
 from __future__ import annotations
@@ -754,7 +756,7 @@ def matrix_line(row: LearnerRow) -> list[object]:
     for c in row.cells:
         mark = ATTENDANCE_LABELS[c.status.value] if c.status else ("no record" if c.is_past else "")
         if c.awaiting_sign_out:
-            mark += " (no sign-out)"
+            mark += " (no sign-out: not credited)"  # issue 16: counted as no credit
         quiz = "passed" if c.quizzes_passed == c.quizzes_total else f"{c.quizzes_passed}/{c.quizzes_total}"
         line += [
             mark,
