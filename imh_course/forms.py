@@ -30,7 +30,7 @@ from .forms_messages import (
     required_input,
     sentence,
 )
-from .rules.licenses import LICENSE_TYPES, validate_license_number
+from .rules.licenses import LICENSE_TYPES, license_label, validate_license_number
 
 
 def strip_text(value: str | None) -> str | None:
@@ -87,7 +87,8 @@ class ProfileForm(FlaskForm):
         filters=[strip_text],
     )
     license_type = SelectField(
-        "License type", choices=[SelectChoice("", "— choose —")] + [SelectChoice(t, t) for t in LICENSE_TYPES]
+        "License type",
+        choices=[SelectChoice("", "— choose —")] + [SelectChoice(t, license_label(t)) for t in LICENSE_TYPES],
     )
     license_number = StringField(
         "License number", validators=[Optional(), max_length("the license number", 40)], filters=[strip_text]

@@ -11,6 +11,7 @@ from . import access
 from .content.schema import COMPETENCY_DOMAINS
 from .markup import nest_headings
 from .roles import Permission
+from .rules.licenses import license_label
 from .rules.refusals import staff_reasons
 from .rules.text import plural, titled
 
@@ -69,6 +70,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(nest_headings, "nest_headings")
     # n|plural("reading") -> "1 reading" / "2 readings"; title|titled("attempt 2") (rules.text)
     app.add_template_filter(plural, "plural")
+    app.add_template_filter(license_label, "license_label")
     app.add_template_filter(titled, "titled")
     # reasons|staff_reasons(name): a refusal as the coordinator reads it (rules.refusals)
     app.add_template_filter(lambda reasons, name: staff_reasons(name, reasons), "staff_reasons")

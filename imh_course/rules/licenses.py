@@ -111,3 +111,10 @@ def validate_license_number(license_type: str, number: str, *, own: bool = True)
     if _LICENSE_NUMBER.fullmatch(number):
         return None
     return "New York license numbers are exactly 6 digits, for example 012345."
+
+
+def license_label(license_type: str | None) -> str:
+    """How pages name a stored license type: the profile's "None" and a blank both read "No license"."""
+    if not license_type or license_type == "None":
+        return "No license"
+    return license_type

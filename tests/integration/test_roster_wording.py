@@ -106,3 +106,24 @@ def test_a_broken_csv_line_is_explained_without_pythons_wording():
     assert len(problems) == 1
     text = str(problems[0])
     assert "quotation marks" in text and "expected" not in text
+
+
+def test_a_learner_who_chose_none_reads_no_license_on_the_staff_pages(client, demo, login):
+    """The profile's "None" choice is shown in words on the enrolments, matrix and drill-down pages."""
+    from imh_course.models import LearnerProfile
+
+    profile = db.session.scalar(select(LearnerProfile).where(LearnerProfile.user_id == demo.lcsw_id))
+    profile.license_type = "None"
+    db.session.commit()
+    login("coordinator@example.org")
+    pages = [
+        f"/staff/offerings/{demo.offering_id}/enrolments",
+        f"/staff/offerings/{demo.offering_id}/matrix",
+        f"/staff/offerings/{demo.offering_id}/learners/{demo.lcsw_id}",
+    ]
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 200, page
+        html = response.get_data(as_text=True)
+        assert "No license" in html, page
+        assert not re.search(r">\s*None\s*<|· None ·", html), page

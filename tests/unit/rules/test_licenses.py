@@ -129,3 +129,10 @@ def test_license_number_format(license_type, number, ok):
 def test_missing_licence_number_message_names_the_licence():
     """The learner is told which number is missing, in plain words."""
     assert validate_license_number("LCSW", "") == "Enter your 6-digit New York LCSW license number."
+
+
+def test_no_license_is_named_in_words_not_as_a_code():
+    from imh_course.rules.licenses import license_label
+
+    labels = [license_label(v) for v in ("None", "", None, "LCSW")]
+    assert labels == ["No license", "No license", "No license", "LCSW"]
