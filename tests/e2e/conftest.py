@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socketserver
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,6 +78,11 @@ def _always_closed(app: Flask):  # noqa: ANN202
 class LiveServer:
     def __init__(self, app: Flask) -> None:
         self._server = make_server("127.0.0.1", 0, _always_closed(app), threaded=True)
+        # Track the request threads so stop() can wait for them: a request still running when the
+        # test's app disposes its engine hands its connection back to a pool nobody closes, and
+        # psycopg then warns (ResourceWarning) in whichever later test collects it.
+        self._server.daemon_threads = False
+        self._server.block_on_close = True  # only so the threads are tracked; stop() joins them itself
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -86,6 +92,11 @@ class LiveServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join(timeout=10)
+        # A browser's idle pre-connected socket can keep a handler waiting: wait a bounded time.
+        threads = self._server._threads
+        for thread in list(threads) if isinstance(threads, list) else []:
+            thread.join(timeout=5)
+        socketserver.TCPServer.server_close(self._server)  # the socket only: the joins above are bounded
 
 
 @pytest.fixture

@@ -40,3 +40,27 @@ def test_static_file_is_closed_when_the_client_hangs_up(app) -> None:  # noqa: A
         server.stop()
     leaks = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
     assert leaks == [], f"{len(leaks)} responses left open, e.g. {leaks[0]}"
+
+
+def test_stop_waits_for_the_requests_still_running(app) -> None:  # noqa: ANN001
+    """A request in flight finishes (and hands back its connection) before the test's app is torn down."""
+    import threading
+    import urllib.request
+
+    finished: list[bool] = []
+
+    @app.get("/_harness/slow")
+    def slow() -> str:
+        time.sleep(2)  # longer than shutdown()'s 0.5 s poll
+        finished.append(True)
+        return "done"
+
+    server = LiveServer(app)
+    server.start()
+    url = server.url + "/_harness/slow"
+    client = threading.Thread(target=lambda: urllib.request.urlopen(url).read())  # noqa: S310
+    client.start()
+    time.sleep(0.1)  # the request is being handled
+    server.stop()
+    assert finished == [True]
+    client.join(timeout=5)
