@@ -37,7 +37,7 @@ demo: db
 	$(BIN)/flask imh demo --base-url http://$(HOST):$(PORT)
 
 run: demo
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) bash scripts/run.sh
 
 # Production-style: gunicorn, several workers, PostgreSQL + Redis (needs IMH_SECRET_KEY and IMH_BASE_URL; see README).
 serve: $(STAMP)

@@ -2,7 +2,7 @@
 
 Each action is a POST form with CSRF, refused with a message (never a 500) when a rule says no,
 and audited by ``operations.account_admin``. Invitation and reset links go out through
-``deliver_account_link``, the one place email will be wired in.
+``deliver_account_link``, which queues the email in the outbox.
 """
 
 from __future__ import annotations

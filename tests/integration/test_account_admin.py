@@ -59,13 +59,15 @@ def account_form(name: str, email: str, roles: list[str]) -> dict[str, object]:
 
 # --- home and navigation -----------------------------------------------------------
 def test_an_admin_lands_on_the_admin_home_with_accounts_and_audit_trail(client, make_user):
-    """Signing in as an admin opens the admin home, linked from the navigation, with the audit trail."""
+    """Signing in as an admin opens the admin home, linked from the navigation, with the audit trail
+    and the email outbox."""
     make_user(Role.ADMIN, email=ADMIN)
     response = client.post("/login", data={"email": ADMIN, "password": TEST_PASSWORD})
     assert response.headers["Location"].endswith("/admin")
     page = client.get("/admin").get_data(as_text=True)
     assert '<a href="/admin">Admin</a>' in page
     assert 'href="/admin/accounts"' in page and 'href="/staff/audit"' in page
+    assert 'href="/staff/outbox"' in page and client.get("/staff/outbox").status_code == 200
 
 
 def test_people_without_the_admin_role_see_no_admin_link(client, make_user, login):

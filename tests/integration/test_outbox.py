@@ -355,6 +355,34 @@ def test_cli_outbox_run_once_delivers_and_exits(app, runner, smtp):
     assert len(smtp.inbox.received) == 2
 
 
+def test_a_coordinators_new_invitation_is_emailed_and_the_page_says_so(app, client, demo, login, smtp):
+    """ "New invitation link" on the enrolments page mails the link; the page says it went, and shows
+    the same link only as a fallback, so the coordinator has nothing to pass on by hand."""
+    offering = db.session.get(Offering, demo.offering_id)
+    data = LearnerData(email="new@example.org", name="Nina New", funding=Funding.GRANT_FUNDED)
+    learner_id = enrol_learner(Actor.system(), offering, data).user.id
+    db.session.commit()
+    deliver_due()
+    smtp.inbox.received.clear()
+    login("coordinator@example.org")
+    response = client.post(f"/staff/offerings/{demo.offering_id}/enrolments/{learner_id}/invite")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert (
+        "An email with this link is queued for new@example.org" in page
+        and "you need not send anything" in page
+    )
+    client.post("/logout")
+    deliver_due()
+    [mail] = smtp.inbox.received
+    assert mail["X-Envelope-To"] == "new@example.org"
+    [link] = _links(mail)
+    assert link.split("/account/", 1)[1] in page  # the fallback shown is the link that was mailed
+    new = "quiet-harbour-lantern-8"
+    assert client.post(link, data={"password": new, "confirm": new}).status_code == 302
+    assert client.post("/login", data={"email": "new@example.org", "password": new}).status_code == 302
+
+
 def test_a_coordinator_emails_a_learner_a_reset_link_without_seeing_it(app, client, demo, login, smtp):
     """From the enrolments page: the link goes only to the learner's address, works once, audited."""
     login("coordinator@example.org")
