@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db
+from .extensions import db, login_manager
 
 log = logging.getLogger("imh_course.errors")
 
@@ -30,10 +30,18 @@ MESSAGES = {
 
 def _render(status: int, title: str | None = None, detail: str | None = None):  # noqa: ANN202
     default_title, default_detail = MESSAGES.get(status, (f"Error {status}", ""))
-    html = render_template(
-        "imh_course/error.html", status=status, title=title or default_title, detail=detail or default_detail
-    )
-    return html, status
+    context = {"status": status, "title": title or default_title, "detail": detail or default_detail}
+    try:
+        return render_template("imh_course/error.html", **context), status
+    except SQLAlchemyError:
+        # The layout asks who is signed in, which may need the database that just failed: draw the
+        # page as for a visitor rather than answer with an empty 500.
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            log.warning("rollback failed while drawing the error page", exc_info=True)
+        g._login_user = login_manager.anonymous_user()
+        return render_template("imh_course/error.html", **context), status
 
 
 def register(app: Flask) -> None:

@@ -33,7 +33,7 @@ from flask_wtf.csrf import CSRFError
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from . import security_log
 from .extensions import login_manager
@@ -86,18 +86,39 @@ def register(app: Flask) -> None:
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", HSTS)
         # Pages for signed-in people carry personal data, downloads too: never cache them.
-        if current_user.is_authenticated or response.headers.get("Content-Disposition"):
+        if signed_in_or_unknown() or response.headers.get("Content-Disposition"):
             response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.after_request
     def _log_refusals(response: Response) -> Response:
         if response.status_code == 403:
-            user = current_user.id if current_user.is_authenticated else None
-            security_log.access_denied(user, 403)
+            security_log.access_denied(current_user_id(), 403)
         elif response.status_code == 429 and not g.pop(_LOGGED_429, False):
             security_log.rate_limited("route-limit")
         return response
+
+
+def signed_in_or_unknown() -> bool:
+    """Whether someone is signed in, True when that cannot be known.
+
+    The commit that saved a request's work expires the signed-in user, so asking again reloads it; if
+    the database went away just then (a PostgreSQL restart), the saved request must still be
+    answered, not turned into an empty 500. Unknown counts as signed in: the page is never cached.
+    """
+    try:
+        return bool(current_user.is_authenticated)
+    except SQLAlchemyError:
+        log.warning("could not tell who is signed in (database unavailable) for %s", request.path)
+        return True
+
+
+def current_user_id() -> int | None:
+    """The signed-in user's id for a log line, or None (visitor, or the database is unavailable)."""
+    try:
+        return current_user.id if current_user.is_authenticated else None
+    except SQLAlchemyError:
+        return None
 
 
 # Sign-in throttling ---------------------------------------------------------------------------

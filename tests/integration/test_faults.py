@@ -261,6 +261,73 @@ def test_an_error_closing_the_session_after_a_commit_is_logged_not_a_500(
     )
 
 
+def _database_down_after_commit(monkeypatch) -> list[bool]:  # noqa: ANN001
+    """From the request's first successful commit on, every statement fails as if the server went away."""
+    import threading
+
+    down: list[bool] = []
+    real_commit = FlaskSession.commit
+
+    def commit(self):  # noqa: ANN001, ANN202
+        real_commit(self)
+        if threading.current_thread() is not threading.main_thread():
+            down.append(True)
+
+    def refuse(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ANN202
+        if down and threading.current_thread() is not threading.main_thread():
+            gone = Exception("terminating connection due to administrator command")
+            raise OperationalError(statement, {}, gone)
+
+    monkeypatch.setattr(FlaskSession, "commit", commit)
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", refuse)
+    monkeypatch.setattr(
+        _database_down_after_commit, "undo", lambda: event.remove(engine, "before_cursor_execute", refuse),
+        raising=False,
+    )
+    return down
+
+
+def test_the_database_going_away_right_after_a_commit_still_answers_the_saved_request(
+    app, client, ada, login, monkeypatch
+):
+    """Issue 14 item 6, the other half: the save committed, then PostgreSQL restarted before the
+    response was finished. The response's headers and pages must not need the database again (the
+    signed-in user was expired by the commit): the learner gets the normal redirect, not an empty 500,
+    and the change is kept."""
+    login("ada@example.org")
+    down = _database_down_after_commit(monkeypatch)
+    try:
+        outcome = _post_in_own_context(client, "/learn/profile", PROFILE)
+    finally:
+        _database_down_after_commit.undo()
+        monkeypatch.undo()
+    assert down, "the fault was not injected"
+    assert "error" not in outcome, f"the saved request got an empty 500: {outcome.get('error')!r}"
+    response = outcome["response"]
+    assert response.status_code == 302
+    assert response.headers["Cache-Control"] == "no-store"  # unknown who is signed in: never cached
+    db.session.expire_all()
+    assert db.session.get(LearnerProfile, ada.id).certificate_name == "Augusta Ada King"
+
+
+def test_the_error_page_renders_while_the_database_is_away(app, client, ada, login, monkeypatch):
+    """A request that fails because the database went away mid-request gets the 503 page in the
+    site's layout, drawn as for a visitor (the navigation cannot ask who is signed in)."""
+    login("ada@example.org")
+    down = _database_down_after_commit(monkeypatch)
+    down.append(True)  # down from the first statement of the request
+    try:
+        outcome = _post_in_own_context(client, "/learn/profile", PROFILE)
+    finally:
+        _database_down_after_commit.undo()
+        monkeypatch.undo()
+    assert "error" not in outcome, f"answered with an empty 500: {outcome.get('error')!r}"
+    response = outcome["response"]
+    assert response.status_code == 503
+    assert "briefly unavailable" in response.get_data(as_text=True)
+
+
 def test_an_error_while_committing_still_gives_the_friendly_page(app, client, ada, login, monkeypatch):
     """Only errors after the commit are forgiven: a commit that fails is a 503 and keeps nothing."""
     import threading

@@ -11,7 +11,11 @@ import re
 
 import pytest
 from flask import Flask
+from sqlalchemy import func, select
 from werkzeug.routing import IntegerConverter
+
+from imh_course.extensions import db
+from imh_course.models import QuizAttempt
 
 HUGE = (2**31, 2**63, 10**20)
 ROLES = ("coordinator@example.org", "instructor@example.org", "lcsw@example.org")
@@ -58,12 +62,14 @@ def test_out_of_range_ids_are_404_for_every_route_and_method(app: Flask, demo, c
 
 
 @pytest.mark.parametrize("version", [str(2**31), str(10**20), "-1", "²"])
-def test_forged_quiz_version_is_not_a_500(app: Flask, demo, client, login, version) -> None:
+def test_forged_quiz_version_is_a_400_that_writes_nothing(app: Flask, demo, client, login, version) -> None:
     from tests.integration.learner_helpers import quiz_for, quiz_form
 
     app.config["WTF_CSRF_ENABLED"] = False
     login("lcsw@example.org")
     quiz = quiz_for(1)
     data = {**quiz_form(quiz, 1), "quiz_version": version}
+    attempts = db.session.scalar(select(func.count()).select_from(QuizAttempt))
     response = client.post(f"/learn/offerings/{demo.offering_id}/quizzes/{quiz.key}", data=data)
-    assert response.status_code < 500
+    assert response.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(QuizAttempt)) == attempts  # nothing written
