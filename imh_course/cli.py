@@ -512,12 +512,15 @@ def outbox() -> None:
 @click.option("--once", is_flag=True, help="Deliver everything due now, then exit.")
 @with_appcontext
 def outbox_run(once: bool) -> None:
-    """Claim due messages and deliver them (SMTP, or files when no server is set); safe to run twice."""
+    """Claim due messages and deliver them (SMTP, or files when no server is set), and post the queued
+    LMS scores (LTI grade passback) each cycle; safe to run twice."""
     import time
 
-    from .mail.outbox import deliver_due
+    from .lti.grades import send_due as send_due_scores
+    from .mail.outbox import deliver_due, worker_name
     from .mail.scheduled import queue_scheduled
 
+    worker = worker_name()
     poll = float(current_app.config.get("IMH_OUTBOX_POLL_SECONDS") or 5)
     scan_every = float(current_app.config.get("IMH_REMINDER_SCAN_SECONDS") or 0)
     last_scan = float("-inf")
@@ -535,6 +538,9 @@ def outbox_run(once: bool) -> None:
         if report.attempted:
             counts = f"{report.sent} sent, {report.retrying} to retry, {report.failed} failed"
             click.echo(f"outbox: {counts}", err=True)
+        scores_sent, scores_failed = send_due_scores(worker)
+        if scores_sent or scores_failed:
+            click.echo(f"outbox: LMS scores {scores_sent} sent, {scores_failed} to retry", err=True)
         if once:
             return
         time.sleep(poll)

@@ -114,6 +114,7 @@ EXPECTED: dict[str, str] = {
     "imh.enrolment_reset_link":            "login 403   403   403   403   ok    403",
     "imh.enrolment_status":                "login 403   403   403   403   ok    403",
     "imh.enrolments":                      "login 403   403   403   403   ok    403",
+    "imh.enrolments_lms_sync":             "login 403   403   403   403   ok    403",
     "imh.evaluation_summary_page":         "login 403   403   403   403   ok    403",
     "imh.export_ce_roster":                "login 403   403   403   403   ok    403",
     "imh.export_ce_roster_all":            "login 403   403   403   403   ok    403",

@@ -86,6 +86,23 @@ def queue_learner(offering_id: int, user_id: int) -> int:
     return queued
 
 
+def queue_if_linked(offering_id: int, user_id: int) -> int:
+    """Queue the learner's changed values now, in the caller's transaction (its rollback queues nothing).
+
+    Called by the operations that change independent work (a reading marked read, an exercise
+    submitted, a quiz attempt graded). One query when the learner has no LMS identity on a graded
+    link of the offering; the learner's ledger is computed only when they have.
+    """
+    linked = db.session.scalar(
+        select(LtiResourceLink.id)
+        .join(LtiPlatform, LtiPlatform.id == LtiResourceLink.platform_id)
+        .join(LtiUserLink, and_(LtiUserLink.issuer == LtiPlatform.issuer, LtiUserLink.user_id == user_id))
+        .where(LtiResourceLink.offering_id == offering_id, LtiResourceLink.lineitems_url.is_not(None))
+        .limit(1)
+    )
+    return 0 if linked is None else queue_learner(offering_id, user_id)
+
+
 def scan() -> int:
     """Queue changes for every LMS learner of every graded link (the worker runs this periodically)."""
     begin_write()

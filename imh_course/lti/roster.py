@@ -81,3 +81,47 @@ def sync_roster(actor: Actor, link: LtiResourceLink) -> RosterReport:
                "skipped": len(report.skipped)},
     )  # fmt: skip
     return report
+
+
+def roster_links(offering_id: int) -> list[LtiResourceLink]:
+    """The offering's LMS links that offered their roster: one per LMS course (the latest launched)."""
+    links = db.session.scalars(
+        select(LtiResourceLink)
+        .where(LtiResourceLink.offering_id == offering_id, LtiResourceLink.memberships_url.is_not(None))
+        .order_by(LtiResourceLink.id.desc())
+    )
+    seen: dict[tuple[int, str], LtiResourceLink] = {}
+    for link in links:
+        seen.setdefault((link.platform_id, link.memberships_url or ""), link)
+    return sorted(seen.values(), key=lambda link: link.id)
+
+
+def sync_offering(actor: Actor, offering_id: int) -> RosterReport:
+    """Sync every LMS course linked to the offering (the coordinator's button): one report.
+
+    Each LMS course is synced (and audited) as by the admin's button; someone enrolled through one
+    LMS course is not "left" because another linked course does not list them.
+    """
+    links = roster_links(offering_id)
+    if not links:
+        raise RosterError(
+            "No LMS link of this offering has offered its roster yet: turn on Names and Role "
+            "Provisioning for the tool in the LMS and launch the link once."
+        )
+    reports = [sync_roster(actor, link) for link in links]
+    merged = RosterReport()
+    here: set[int] = set()
+    for report in reports:
+        for target, people in ((merged.new, report.new), (merged.returning, report.returning)):
+            for user in people:
+                if user.id not in here:
+                    here.add(user.id)
+                    target.append(user)
+        merged.skipped.extend(report.skipped)
+    gone: set[int] = set()
+    for report in reports:
+        for user in report.left:
+            if user.id not in here and user.id not in gone:
+                gone.add(user.id)
+                merged.left.append(user)
+    return merged

@@ -245,4 +245,11 @@ def lti_roster_sync(resource_link_id: int):
         flash(str(exc), "error")
         return redirect(url_for("imh.lti_resource_link", resource_link_id=link.id))
     db.session.commit()
-    return render_template("imh_course/lti/roster.html", link=link, report=report)
+    return render_template(
+        "imh_course/lti/roster.html",
+        report=report,
+        source=link.platform.name,
+        back_url=url_for("imh.lti_resource_link", resource_link_id=link.id),
+        back_label=link.title or link.resource_link_id,
+        section="LMS connections · Admin",
+    )

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..database import locked
 from ..extensions import db
+from ..lti.grades import queue_if_linked
 from ..markup import render_learner_text
 from ..models.curriculum import Exercise, Reading
 from ..models.offerings import Offering
@@ -42,6 +43,7 @@ def mark_reading_complete(
     except IntegrityError:  # a second tab or worker got there first: same outcome
         return _completion(user_id, offering.id, reading.key), False
     xapi.on_reading_completed(offering, reading, completion, actor.user)
+    queue_if_linked(offering.id, user_id)
     return completion, True
 
 
@@ -110,4 +112,5 @@ def save_response(
     db.session.flush()
     if newly_submitted:
         xapi.on_exercise_submitted(offering, exercise, response, actor.user)
+        queue_if_linked(offering.id, user_id)  # a draft changes no completion
     return response

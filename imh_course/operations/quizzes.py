@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..database import locked
 from ..extensions import db
+from ..lti.grades import queue_if_linked
 from ..models.curriculum import Quiz
 from ..models.offerings import Enrolment, Offering
 from ..models.quizzes import QuizAttempt
@@ -107,4 +108,6 @@ def submit_attempt(
         existing = next(a for a in attempts_for(user_id, offering.id, quiz.key) if a.attempt_no == attempt_no)
         return SubmitOutcome(existing, created=False)
     xapi.on_quiz_attempt(offering, quiz, attempt, actor.user)
+    if attempt.passed:  # a failed attempt changes no completion
+        queue_if_linked(offering.id, user_id)
     return SubmitOutcome(attempt, created=True)

@@ -29,6 +29,7 @@ from ..forms_coordinator import (
     RosterForm,
     ScheduleForm,
 )
+from ..lti.roster import RosterError, roster_links, sync_offering
 from ..mail.notify import external_url
 from ..models.accounts import TokenPurpose, User
 from ..models.curriculum import Course
@@ -264,8 +265,34 @@ def enrolments(offering_id: int):
         "imh_course/coordinator/enrolments.html",
         offering=offering,
         rows=rows,
+        lms_roster=bool(roster_links(offering.id)),
         funding_form=FundingForm(),
         action_form=ActionForm(),
+    )
+
+
+@bp.route(OFFERING + "/enrolments/lms-sync", methods=["POST"])
+@require_permission(Permission.ENROL_LEARNERS)
+def enrolments_lms_sync(offering_id: int):
+    """Sync roster from the LMS: every LMS course linked to the offering (NRPS), as the admin's button
+    does (new accounts, returning learners, those who left shown and not withdrawn; audited)."""
+    offering = get_or_404(Offering, offering_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        report = sync_offering(coordinator_actor(), offering.id)
+    except RosterError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("imh.enrolments", offering_id=offering.id))
+    db.session.commit()
+    return render_template(
+        "imh_course/lti/roster.html",
+        report=report,
+        source="the LMS",
+        back_url=url_for("imh.enrolments", offering_id=offering.id),
+        back_label=f"Enrolments · {offering.label}",
+        section=f"{offering.label} · Teaching & admin",
     )
 
 

@@ -114,3 +114,49 @@ def test_sync_roster_refuses_clearly_and_changes_nothing(client, admin, demo):  
     response = client.post(f"/admin/lti/resource-links/{link.id}/sync", follow_redirects=True)
     assert "The roster could not be read" in response.get_data(as_text=True)
     assert db.session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) == before
+
+
+def test_a_coordinator_syncs_the_roster_from_the_offerings_enrolments_page(client, app, login, demo):
+    """The button shows only for an offering linked to an LMS course with its roster; the sync is the
+    admin's (same counts, same audit), recorded as the coordinator's."""
+    keys.rotate(Actor.system())
+    db.session.commit()
+    login("coordinator@example.org")
+    enrolments = f"/staff/offerings/{demo.offering_id}/enrolments"
+    assert "Sync roster from the LMS" not in client.get(enrolments).get_data(as_text=True)
+    refused = client.post(enrolments + "/lms-sync", follow_redirects=True)
+    assert "No LMS link of this offering has offered its roster yet" in refused.get_data(as_text=True)
+
+    members = [_member("lms-user-1", "Pat Learner"), _member("s2", "Sam Second")]
+    with ServicesServer(client.get("/lti/jwks.json").get_json(), members) as lms_services:
+        lms = Platform()
+        lms.register()
+        platform = db.session.get(LtiPlatform, lms.platform_id)
+        platform.token_url = lms_services.url + "/token"
+        db.session.commit()
+        nrps = {
+            NRPS_CLAIM: {
+                "context_memberships_url": lms_services.url + "/members",
+                "service_versions": ["2.0"],
+            }
+        }
+        launcher = app.test_client()
+        assert launch(launcher, lms, **nrps).status_code == 200
+        link = db.session.scalar(select(LtiResourceLink))
+        connect_resource_link(Actor.system(), link, db.session.get(Offering, demo.offering_id), None)
+        db.session.commit()
+
+        page = client.get(enrolments).get_data(as_text=True)
+        assert "Sync roster from the LMS" in page and f'action="{enrolments}/lms-sync"' in page
+        response = client.post(enrolments + "/lms-sync")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200, page
+        assert "2 newly enrolled, 0 already enrolled, 0 no longer in the LMS course" in page
+        assert "Sam Second" in page and f'href="{enrolments}"' in page
+
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "lti.roster_sync"))
+    assert event.actor_id == demo.coordinator_id and event.offering_id == demo.offering_id
+    assert event.after == {"new": 2, "returning": 0, "left": 0, "skipped": 0}
+    enrolled = set(db.session.scalars(select(User.full_name).join(Enrolment, Enrolment.user_id == User.id)))
+    assert {"Pat Learner", "Sam Second"} <= enrolled
+
