@@ -34,7 +34,8 @@ class SigningKeyError(RuntimeError):
     """A key action that cannot be done (no key yet, or one already active)."""
 
 
-def _passphrase() -> bytes:
+def key_passphrase() -> bytes:
+    """What encrypts the site's private keys at rest (these signing keys and the LTI tool's)."""
     secret = current_app.config.get("IMH_CREDENTIAL_KEY_PASSPHRASE") or current_app.config.get("SECRET_KEY")
     if not secret:
         raise SigningKeyError(
@@ -58,7 +59,7 @@ def all_keys() -> list[SigningKey]:
 
 
 def private_key(row: SigningKey) -> ECKey:
-    return ECKey.import_key(row.private_pem.encode("ascii"), password=_passphrase())
+    return ECKey.import_key(row.private_pem.encode("ascii"), password=key_passphrase())
 
 
 def public_key(row: SigningKey) -> ECKey:
@@ -76,7 +77,7 @@ def _new_key(actor: Actor) -> SigningKey:
         kid=key.thumbprint(),
         algorithm=ALGORITHM,
         public_jwk=key.as_dict(private=False),
-        private_pem=key.as_pem(private=True, password=_passphrase()).decode("ascii"),
+        private_pem=key.as_pem(private=True, password=key_passphrase()).decode("ascii"),
         created_dt=utcnow(),
     )
     try:

@@ -3,7 +3,10 @@
 The newest unretired key signs. Rotating adds a new key and keeps the one it replaces published,
 so a platform that cached the old key set still verifies messages signed just before; every key
 older than that is retired (no longer published, never used again). Keys are rows, not files,
-so every worker and host signs with the same key.
+so every worker and host signs with the same key. The private half is stored encrypted (PKCS#8,
+with the credentials' passphrase: ``IMH_CREDENTIAL_KEY_PASSPHRASE``, else ``SECRET_KEY``), so a
+database dump or backup alone cannot impersonate the tool; a key written unencrypted by an earlier
+version still signs.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
+from ..credentials.keys import key_passphrase
 from ..database import begin_write, serialize_writers
 from ..extensions import db
 from ..models.lti import LtiToolKey
@@ -33,7 +37,9 @@ def _new_key() -> LtiToolKey:
     jwk: dict[str, Any] = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
     jwk.update(kid=kid, alg=ALGORITHM, use="sig")
     pem = private.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(key_passphrase()),
     ).decode("ascii")
     return LtiToolKey(kid=kid, private_pem=pem, public_jwk=json.dumps(jwk, sort_keys=True))
 
@@ -80,4 +86,20 @@ def sign(claims: dict[str, Any]) -> str:
     key = signing_key()
     if key is None:
         raise RuntimeError("the tool has no key yet: run `flask imh lti keys rotate`")
-    return jwt.encode(claims, key.private_pem, algorithm=ALGORITHM, headers={"kid": key.kid})
+    return jwt.encode(claims, _private_key(key), algorithm=ALGORITHM, headers={"kid": key.kid})
+
+
+_loaded: dict[tuple[str, bytes], rsa.RSAPrivateKey] = {}
+
+
+def _private_key(key: LtiToolKey) -> rsa.RSAPrivateKey:
+    """The decrypted private key, kept per process (decrypting costs a key derivation)."""
+    encrypted = key.private_pem.startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    password = key_passphrase() if encrypted else None
+    cache_key = (key.kid, password or b"")
+    if cache_key not in _loaded:
+        loaded = serialization.load_pem_private_key(key.private_pem.encode("ascii"), password=password)
+        if not isinstance(loaded, rsa.RSAPrivateKey):
+            raise RuntimeError(f"LTI tool key {key.kid} is not an RSA key")
+        _loaded[cache_key] = loaded
+    return _loaded[cache_key]

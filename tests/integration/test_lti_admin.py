@@ -49,6 +49,37 @@ def test_rotate_keeps_the_previous_key_published_until_rotated_out(runner, clien
     assert all("PRIVATE" not in json.dumps(k) for k in client.get("/lti/jwks.json").get_json()["keys"])
 
 
+def test_the_tools_private_keys_are_encrypted_at_rest(app, runner):
+    """A database dump alone cannot sign as the tool: the private half is encrypted PKCS#8 that the
+    site's passphrase opens (and a different passphrase does not); a key an earlier version stored
+    unencrypted still signs."""
+    from cryptography.hazmat.primitives import serialization
+
+    assert runner.invoke(args=["imh", "lti", "keys", "rotate"]).exit_code == 0
+    row = keys.signing_key()
+    assert row.private_pem.startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    with pytest.raises(TypeError):  # no password: refused
+        serialization.load_pem_private_key(row.private_pem.encode(), password=None)
+    with pytest.raises(ValueError):  # the wrong password: refused
+        serialization.load_pem_private_key(row.private_pem.encode(), password=b"not-the-passphrase")
+    jwk = jwt.PyJWKSet.from_dict(keys.public_jwks())[row.kid]
+    assert jwt.decode(keys.sign({"aud": "lms"}), jwk.key, algorithms=["RS256"], audience="lms")
+
+    plain = serialization.load_pem_private_key(row.private_pem.encode(), password=keys.key_passphrase())
+    legacy = LtiToolKey(
+        kid="legacy-plain",
+        private_pem=plain.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode(),
+        public_jwk=json.dumps({**json.loads(row.public_jwk), "kid": "legacy-plain"}),
+    )
+    db.session.add(legacy)
+    db.session.commit()
+    token = keys.sign({"aud": "lms"})
+    assert jwt.get_unverified_header(token)["kid"] == "legacy-plain"
+    assert jwt.decode(token, jwk.key, algorithms=["RS256"], audience="lms")
+
+
 def _form(**changes: str) -> dict[str, str]:
     data = {
         "name": "Agency Moodle",
