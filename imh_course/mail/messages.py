@@ -204,8 +204,12 @@ def meeting_reminder(
     ics: bytes,
     filename: str,
     profile: str,
+    certifiable: bool,
 ) -> EmailMessage:
-    """Tomorrow's meeting, with the meeting as an .ics attachment; says how to turn these off."""
+    """Tomorrow's meeting, with the meeting as an .ics attachment; says how to turn these off.
+
+    ``certifiable`` is the learner's CE standing (``rules.ce_standing``): only a learner whose hours
+    will be certified as CE is told of CE."""
     blocks: list[Block] = [
         Para(f"Dear {name},"),
         Para(f"A reminder: {offering} meets tomorrow, {when}, for {session}."),
@@ -214,7 +218,8 @@ def meeting_reminder(
         blocks.append(Para(f"Where: {where}"))
     blocks += [
         Para("Remember to sign in when you arrive and to sign out when you leave: "
-             "face-to-face time counts toward CE only when both are recorded."),
+             + ("face-to-face time counts toward CE only when both are recorded." if certifiable
+                else "your face-to-face hours are credited only when both are recorded.")),
         Para("The meeting is attached as a calendar file. You can turn these reminders off in your profile:"),
         Link("Your profile", profile),
         _closing(site),
@@ -230,9 +235,20 @@ def meeting_reminder(
 
 
 def no_sign_out(
-    site: Site, *, name: str, address: str, offering: str, session: str, when: str, link: str
+    site: Site,
+    *,
+    name: str,
+    address: str,
+    offering: str,
+    session: str,
+    when: str,
+    link: str,
+    certifiable: bool,
 ) -> EmailMessage:
-    """A sign-in without a sign-out credits nothing: tell the learner so they can ask for a correction."""
+    """A sign-in without a sign-out credits nothing: tell the learner so they can ask for a correction.
+
+    ``certifiable`` as for :func:`meeting_reminder`: CE is named only to whom it will be certified."""
+    earns = "no CE contact hours" if certifiable else "no face-to-face hours"
     return compose(
         sender=site.sender,
         to_name=name,
@@ -242,7 +258,7 @@ def no_sign_out(
             Para(f"Dear {name},"),
             Para(
                 f"You signed in to {session} of {offering} ({when}), but no sign-out was recorded. "
-                "Until your departure time is recorded, this meeting earns no CE contact hours."
+                f"Until your departure time is recorded, this meeting earns {earns}."
             ),
             Para(
                 "If you attended, reply to your course coordinator with the time you left and ask "

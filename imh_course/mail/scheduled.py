@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ..certificate_facts import learner_ce_standing
 from ..database import begin_write
 from ..extensions import db
 from ..meeting_calendar import meetings_ics
@@ -113,6 +114,7 @@ def queue_reminders(now: datetime) -> int:
             ics=meetings_ics(offering, [meeting], host).encode("utf-8"),
             filename=f"imh-session-{meeting.session.number}.ics",
             profile=external_url("imh.profile"),
+            certifiable=learner_ce_standing(user, offering).certifiable,
         )
         queued += _queue_once(key, message, "meeting_reminder", user_id, existing)
     return queued
@@ -164,6 +166,7 @@ def queue_sign_out_notices(now: datetime) -> int:
             session=f"Session {meeting.session.number}: {meeting.session.title}",
             when=local_time_range(meeting.start_dt, meeting.end_dt, offering.timezone),
             link=external_url("imh.transcript", offering_id=offering.id),
+            certifiable=learner_ce_standing(user, offering).certifiable,
         )
         queued += _queue_once(key, message, "no_sign_out", user.id, existing)
     return queued

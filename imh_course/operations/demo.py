@@ -293,7 +293,7 @@ ADMIN = DemoAccount("admin@example.org", "Ada Admin", Role.ADMIN)
 DEMO_SIGN_INS: tuple[tuple[DemoAccount, str], ...] = (
     (DEMO_ACCOUNTS[0], "both offerings, the completion matrix, certificates, the audit trail"),
     (DEMO_ACCOUNTS[1], "attendance rosters and check-in; one past meeting has a missing sign-out"),
-    (DEMO_ACCOUNTS[2], "LCSW, full attender, work up to date: CE contact hours, no alert"),
+    (DEMO_ACCOUNTS[2], "LCSW, full attender, work a session ahead: CE contact hours, no alert"),
     (DEMO_ACCOUNTS[3], "LMHC, arrived 20 minutes late once: fewer CE minutes that meeting"),
     (DEMO_ACCOUNTS[4], "RN, full attender: face-to-face clock hours, not CE; certificate of completion"),
     (STORY_LEARNERS[0], "LMSW, one excused absence: can miss no further session"),

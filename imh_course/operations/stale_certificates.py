@@ -29,6 +29,7 @@ from ..models.offerings import Offering
 from ..models.types import utcnow
 from ..reports.matrix import LearnerRow
 from ..reports.matrix_data import load_matrix
+from ..rules.licenses import BOARD_LABELS, Board
 from ..rules.staleness import CertifiedRecord, Staleness, staleness
 
 OFFERING_ACTIONS = ("meeting.update", "meeting.schedule", "offering.update")
@@ -153,8 +154,24 @@ def describe(event: AuditEvent, session_number: int | None, zone: ZoneInfo) -> s
         ]
         return f"{label}: {'; '.join(changed)}" if changed else label
     if event.action == "offering.update" and before.get("approvals") != after.get("approvals"):
-        return f"{label}: approvals {before.get('approvals') or 'none'} → {after.get('approvals') or 'none'}"
+        was, now = _approvals_text(before.get("approvals")), _approvals_text(after.get("approvals"))
+        return f"{label}: approvals {was} → {now}"
     return label
+
+
+def _approvals_text(approvals: object) -> str:
+    """An audited approvals value ({board: provider number}) in board names: "NYS State Board for
+    Social Work (SW-0057)"; "none" when the offering held none."""
+    if not isinstance(approvals, Mapping) or not approvals:
+        return "none"
+    parts = []
+    for board, number in sorted(approvals.items()):
+        try:
+            name = BOARD_LABELS[Board(board)]
+        except ValueError:
+            name = str(board)
+        parts.append(f"{name} ({number})" if number else name)
+    return ", ".join(parts)
 
 
 def _events(

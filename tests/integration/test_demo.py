@@ -177,6 +177,15 @@ def test_the_finished_offering_certificate_verifies(built, client):
     assert "Valid." in page and "Grace E. Graduate" in page
 
 
+def test_the_graduate_reads_what_she_received_not_a_promise(built, client):
+    """With her certificate issued, the page says it was issued (and where to download it), no
+    longer "You will receive…"."""
+    sign_in(client, "graduate@example.org")
+    page = client.get(f"/learn/offerings/{finished().id}/certificates").get_data(as_text=True)
+    assert "What you received" in page and "Your CE certificate was issued" in page
+    assert "You will receive" not in page and "What you will receive" not in page
+
+
 def test_every_listed_account_signs_in_including_the_admin(built, client):
     """The CLI lists every account it made, the admin among them, and each signs in with the demo password."""
     emails = [account.email for account, _shows in DEMO_SIGN_INS]

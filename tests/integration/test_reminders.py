@@ -192,6 +192,44 @@ def test_no_sign_out_mail_goes_once_to_the_learner_missing_a_sign_out(app, demo,
     assert f"http://localhost/learn/offerings/{offering.id}/transcript" in text
 
 
+def test_reminder_and_sign_out_mails_name_ce_only_to_whom_it_will_be_certified(app, demo, smtp):  # noqa: F811
+    """Issue 13: the nurse (RN; the offering's approvals do not cover her) is never told of CE, in
+    either scheduled email; the LCSW is, from the same one decision (``rules.ce_standing``)."""
+    from imh_course.certificate_facts import learner_ce_standing
+
+    offering = db.session.get(Offering, demo.offering_id)
+    nurse, lcsw = db.session.get(User, demo.nurse_id), db.session.get(User, demo.lcsw_id)
+    assert not learner_ce_standing(nurse, offering).certifiable
+    assert learner_ce_standing(lcsw, offering).certifiable
+    meeting = _future_meetings(offering.id)[1]
+    for user_id in (demo.nurse_id, demo.lcsw_id):
+        db.session.add(
+            AttendanceRecord(
+                meeting_id=meeting.id,
+                user_id=user_id,
+                status=AttendanceStatus.PRESENT,
+                arrived_dt=meeting.start_dt,
+                method=AttendanceMethod.CODE,
+            )
+        )
+    db.session.commit()
+    reminded = queue_scheduled(_noon_the_day_before(meeting, offering.timezone))
+    noticed = queue_scheduled(meeting.end_dt + timedelta(hours=1))
+    assert reminded.reminders >= 2 and noticed.sign_outs == 2
+    deliver_due()
+
+    def mail(to: str, subject: str) -> str:
+        mine = [m for m in smtp.inbox.received if m["X-Envelope-To"] == to]
+        [found] = [m for m in mine if str(m["Subject"]).startswith(subject)]
+        return _text(found)
+
+    for subject in ("Reminder:", "No sign-out"):
+        nurse_text, lcsw_text = mail("nurse@example.org", subject), mail("lcsw@example.org", subject)
+        assert "CE" not in nurse_text.replace("\n", " ").split("Dear", 1)[1], nurse_text
+        assert "face-to-face hours" in nurse_text
+        assert "CE" in lcsw_text
+
+
 def test_reminders_command_refuses_a_time_without_its_offset(app, runner):
     """A naive --now would be read in the server's zone by guesswork: refuse it, queue nothing."""
     for bad in ("2026-12-07T09:00:00", "next tuesday"):

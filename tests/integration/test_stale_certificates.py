@@ -213,6 +213,44 @@ def test_a_retimed_meeting_and_a_license_change_are_listed_as_changes(app, demo,
     assert "→ 099999" in texts[1]
 
 
+def test_an_approval_removed_behind_a_certificate_is_listed_in_board_names(app, demo, issued):
+    """Issue 13: the offering loses its social-work approval after the LCSW's CE certificate was
+    issued. The certificate is flagged (it certifies CE the offering can no longer give), and the
+    change reads in board names, not as a stored value."""
+    from imh_course.models.offerings import DeliveryFormat, Term
+    from imh_course.operations.offerings import ApprovalData, OfferingData, update_offering
+    from imh_course.rules.licenses import Board
+
+    offering = db.session.get(Offering, demo.offering_id)
+    kept = tuple(
+        ApprovalData(a.board, a.provider_number, a.statement)
+        for a in offering.approvals
+        if a.board is not Board.SOCIAL_WORK
+    )
+    removed = next(a for a in offering.approvals if a.board is Board.SOCIAL_WORK)
+    assert update_offering(
+        coordinator_actor(),
+        offering,
+        OfferingData(
+            term=Term(offering.term),
+            year=offering.year,
+            format=DeliveryFormat(offering.format),
+            timezone=offering.timezone,
+            location=offering.location,
+            meeting_url=offering.meeting_url,
+            approvals=kept,
+            instructor_ids=tuple(i.user_id for i in offering.instructors),
+        ),
+    )
+    db.session.commit()
+    (item,) = stale_certificates(db.session.get(Offering, demo.offering_id)).values()
+    assert item.user_id == demo.lcsw_id
+    [text] = [c.text for c in item.changes if "approvals" in c.text]
+    assert f"NYS State Board for Social Work ({removed.provider_number})" in text.split("→")[0]
+    assert "Social Work" not in text.split("→")[1]
+    assert "{" not in text and "social_work" not in text
+
+
 def test_the_reissue_list_is_for_coordinators_and_admins(client, login, demo, make_user):
     url = f"/staff/offerings/{demo.offering_id}/certificates/needs-reissue"
     make_user(Role.ADMIN, email="admin-stale@example.org")
