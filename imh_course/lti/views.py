@@ -21,7 +21,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from .. import security_log
 from ..access import login_required_view, public
 from ..extensions import csrf, db
-from ..forms_lti import DeepLinkForm
+from ..forms.lti import DeepLinkForm
 from ..models.accounts import User
 from ..models.lti import LtiPlatform
 from ..models.types import utcnow

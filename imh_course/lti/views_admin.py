@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from ..access import require_permission
 from ..extensions import db
-from ..forms_coordinator import ActionForm
-from ..forms_lti import PlatformForm, ResourceLinkForm, UserLinkForm
+from ..forms.coordinator import ActionForm
+from ..forms.lti import PlatformForm, ResourceLinkForm, UserLinkForm
 from ..mail.notify import external_url
 from ..models.curriculum import CourseSession
 from ..models.lti import LtiPlatform, LtiResourceLink, LtiToolKey, LtiUserLink

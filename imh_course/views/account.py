@@ -9,7 +9,7 @@ from .. import security_log
 from ..access import login_required_view, public
 from ..auth import hash_password, verify_password
 from ..extensions import db, limiter
-from ..forms_account import ChangePasswordForm, ForgotPasswordForm
+from ..forms.account import ChangePasswordForm, ForgotPasswordForm
 from ..mail.notify import queue_password_reset
 from ..models.accounts import TokenPurpose, User
 from ..operations.accounts import find_user, password_problem

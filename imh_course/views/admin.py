@@ -15,8 +15,8 @@ from sqlalchemy.orm import selectinload
 from .. import security_log
 from ..access import require_permission
 from ..extensions import db
-from ..forms_admin import ROLE_LABELS, AccountForm, AccountSearchForm
-from ..forms_coordinator import ActionForm, ReasonForm
+from ..forms.admin import ROLE_LABELS, AccountForm, AccountSearchForm
+from ..forms.coordinator import ActionForm, ReasonForm
 from ..mail.notify import external_url
 from ..models.accounts import TokenPurpose, User, UserRole
 from ..models.offerings import Enrolment

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from ..access import can_take_attendance, require_permission, teaches
 from ..extensions import db
-from ..forms_attendance import (
+from ..forms.attendance import (
     STATUS_CHOICES,
     STATUS_LABELS,
     TIME_FORMAT,

@@ -16,7 +16,7 @@ from wtforms import SelectChoice
 from ..access import require_permission
 from ..converters import parse_db_int
 from ..extensions import db
-from ..forms_coordinator import AuditFilterForm
+from ..forms.coordinator import AuditFilterForm
 from ..models.accounts import User
 from ..models.audit import AuditEvent
 from ..models.offerings import Offering

@@ -10,7 +10,7 @@ from .. import security, security_log
 from ..access import login_required_view, public
 from ..auth import hash_password, needs_rehash, verify_password
 from ..extensions import db, limiter
-from ..forms import LoginForm, LogoutForm
+from ..forms.common import LoginForm, LogoutForm
 from ..models.accounts import User
 from ..models.types import utcnow
 from ..roles import Permission
@@ -92,7 +92,7 @@ def logout():
 @public
 def set_password(token: str):
     """Set a password from an invitation or reset link: single use, expiring."""
-    from ..forms import SetPasswordForm
+    from ..forms.common import SetPasswordForm
     from ..operations.accounts import password_problem
     from ..operations.tokens import consume_token, find_valid_token
 

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from ..access import can_author, require_permission
 from ..converters import parse_db_int
 from ..extensions import db
-from ..forms_authoring import MARKDOWN_HINT, ActionForm, ExerciseForm
+from ..forms.authoring import MARKDOWN_HINT, ActionForm, ExerciseForm
 from ..models.curriculum import ContentOrigin, CourseSession, Exercise
 from ..models.offerings import Offering
 from ..operations import authoring as ops

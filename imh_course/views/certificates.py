@@ -20,7 +20,7 @@ from ..documents._pdf import format_date, format_date_range, unsupported_charact
 from ..documents.certificate import TITLES, CertificateFacts, facts_digest
 from ..documents.training_log import training_log_csv, training_log_pdf
 from ..extensions import db, limiter
-from ..forms_certificates import AttestationForm, EvaluationForm, IssueForm, ReissueForm, RevokeForm
+from ..forms.certificates import AttestationForm, EvaluationForm, IssueForm, ReissueForm, RevokeForm
 from ..models.accounts import User
 from ..models.certificates import Certificate, CertificateStatus
 from ..models.offerings import Enrolment, EnrolmentStatus, Offering

@@ -20,7 +20,7 @@ from flask_login import current_user
 from ..access import can_submit_work, require_permission
 from ..checkin_codes import seconds_left
 from ..extensions import db, limiter
-from ..forms_attendance import CheckInCodeForm, CheckInToggleForm
+from ..forms.attendance import CheckInCodeForm, CheckInToggleForm
 from ..models.offerings import Meeting
 from ..models.types import utcnow
 from ..operations.attendance import AttendanceError, learner_record, needs_departure

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from ..access import require_permission
 from ..converters import page_number
 from ..extensions import db
-from ..forms_coordinator import ActionForm, FundingForm, MatrixFilterForm
+from ..forms.coordinator import ActionForm, FundingForm, MatrixFilterForm
 from ..ledgers import credit_policy, learner_ledger
 from ..models.accounts import User
 from ..models.attendance import AttendanceEvidence, AttendanceRecord

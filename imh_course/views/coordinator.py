@@ -19,7 +19,7 @@ from wtforms import SelectChoice
 from .. import security_log
 from ..access import require_permission
 from ..extensions import db
-from ..forms_coordinator import (
+from ..forms.coordinator import (
     ActionForm,
     EnrolForm,
     FundingForm,

@@ -18,7 +18,7 @@ from ..credentials.badge import MEDIA_TYPE
 from ..credentials.verify import verify_credential
 from ..database import begin_write
 from ..extensions import db, limiter
-from ..forms_credentials import VerifyCredentialForm
+from ..forms.credentials import VerifyCredentialForm
 from ..models.certificates import Certificate, CertificateStatus
 from ..roles import Permission
 from . import bp

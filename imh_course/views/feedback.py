@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from ..access import require_permission, teaches
 from ..extensions import db
-from ..forms_authoring import FeedbackForm
+from ..forms.authoring import FeedbackForm
 from ..models.offerings import Offering
 from ..operations.audit import Actor
 from ..operations.feedback import FeedbackError, add_feedback, learner_of, shared_response, shared_responses

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from ..access import require_permission
 from ..extensions import db
-from ..forms import MarkCompleteForm
+from ..forms.common import MarkCompleteForm
 from ..ledgers import LearnerLedger, SessionLedger
 from ..meeting_calendar import meetings_ics
 from ..models.offerings import FORMAT_LABELS, Enrolment, EnrolmentStatus, Meeting

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from ..access import require_permission
 from ..converters import parse_db_int
 from ..extensions import db
-from ..forms import ExerciseResponseForm, MarkCompleteForm, build_quiz_form
+from ..forms.common import ExerciseResponseForm, MarkCompleteForm, build_quiz_form
 from ..models.curriculum import CourseSession, Exercise, Quiz, Reading
 from ..models.offerings import EnrolmentStatus, Offering
 from ..models.progress import ExerciseResponse, ResponseFeedback

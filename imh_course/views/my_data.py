@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ..access import require_permission
 from ..extensions import db
-from ..forms_coordinator import EraseForm
+from ..forms.coordinator import EraseForm
 from ..models.accounts import User
 from ..models.offerings import Enrolment, Offering
 from ..operations.erasure import ErasureError, erase_learner

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from ..access import require_permission
 from ..extensions import db
-from ..forms_coordinator import ActionForm
+from ..forms.coordinator import ActionForm
 from ..mail.outbox import mail_folder, read_file_message, retry_now
 from ..models.outbox import OutboxMessage, OutboxStatus
 from ..operations.audit import Actor, record_event

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from ..access import require_permission
 from ..extensions import db
-from ..forms_attendance import STATUS_LABELS, ReportReviewForm, ReportUploadForm
+from ..forms.attendance import STATUS_LABELS, ReportReviewForm, ReportUploadForm
 from ..ledgers import credit_policy
 from ..models.offerings import Meeting, Offering
 from ..operations.attendance import AttendanceError

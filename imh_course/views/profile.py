@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ..access import require_permission
 from ..extensions import db
-from ..forms import ProfileForm
+from ..forms.common import ProfileForm
 from ..operations.profile import ProfileData, set_meeting_reminders, update_profile
 from ..roles import Permission
 from . import bp

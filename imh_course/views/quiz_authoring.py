@@ -15,7 +15,7 @@ from flask import abort, flash, redirect, render_template, url_for
 
 from ..access import require_permission
 from ..extensions import db
-from ..forms_authoring import MARKDOWN_HINT, ActionForm, NewQuizForm, QuestionForm, QuizSettingsForm
+from ..forms.authoring import MARKDOWN_HINT, ActionForm, NewQuizForm, QuestionForm, QuizSettingsForm
 from ..models.curriculum import CourseSession, Quiz
 from ..operations import authoring as ops
 from ..operations import quiz_authoring as quiz_ops

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from imh_course.checkin_codes import code_for
 from imh_course.extensions import db
-from imh_course.forms_attendance import MarkForm
+from imh_course.forms.attendance import MarkForm
 from imh_course.models import (
     AttendanceEvidence,
     AttendanceMethod,
