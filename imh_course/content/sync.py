@@ -36,11 +36,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
-from ..content_snapshot import bump_content_revision
 from ..extensions import db
 from ..markup import render_markdown
 from ..models.curriculum import ContentOrigin, Course, CourseSession, Exercise, Quiz, QuizQuestion, Reading
 from ..operations.audit import Actor, record_event
+from ..records.content_snapshot import bump_content_revision
 from .loader import Catalog, LoadedReading, LoadedSession
 from .schema import CourseDescription, ExerciseSpec, QuestionSpec, QuizSpec
 

@@ -44,10 +44,10 @@ from sqlalchemy import func, select
 from ..content.export import exercise_spec_of
 from ..content.schema import ExerciseSpec
 from ..content.sync import build_exercise, checksum, exercise_source
-from ..content_snapshot import bump_content_revision
 from ..database import locked
 from ..extensions import db
 from ..models.curriculum import ContentOrigin, CourseSession, Exercise, Quiz, Reading
+from ..records.content_snapshot import bump_content_revision
 from ..rules.messages import enter
 from .audit import Actor, record_event
 

@@ -23,7 +23,6 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..ledgers import credit_policy, learner_ledger
 from ..models.accounts import User
 from ..models.attendance import AttendanceRecord
 from ..models.curriculum import Course, CourseSession, Exercise, Quiz, Reading
@@ -38,6 +37,7 @@ from ..models.offerings import (
     Term,
 )
 from ..models.progress import ExerciseResponse
+from ..records.ledgers import credit_policy, learner_ledger
 from ..roles import Role
 from ..rules.credit import AttendanceStatus
 from ..rules.licenses import Board

@@ -27,12 +27,12 @@ from sqlalchemy.exc import IntegrityError
 
 from ..database import begin_write, locked
 from ..extensions import db
-from ..ledgers import meeting_window
 from ..models.accounts import User, UserRole
 from ..models.attendance import AttendanceMethod, AttendanceRecord, EvidenceKind
 from ..models.offerings import Enrolment, EnrolmentStatus, Meeting
 from ..models.participant_reports import ParticipantAlias, ParticipantImport, ReportFile
 from ..models.types import utcnow
+from ..records.ledgers import meeting_window
 from ..roles import Role
 from ..rules.credit import AttendanceStatus, CreditPolicy
 from ..rules.online_credit import OnlineCredit, date_problem, online_credit

@@ -31,7 +31,6 @@ from ..forms.attendance import (
     MarkForm,
     ReportUploadForm,
 )
-from ..ledgers import credit_policy, meeting_window
 from ..models.accounts import User
 from ..models.attendance import AttendanceEvidence, AttendanceMethod, AttendanceRecord, EvidenceKind
 from ..models.audit import AuditEvent
@@ -49,6 +48,7 @@ from ..operations.attendance import (
 )
 from ..operations.audit import Actor
 from ..operations.checkin import checkin_hours, checkin_window, is_live
+from ..records.ledgers import credit_policy, meeting_window
 from ..roles import Permission, Role
 from ..rules.credit import AttendanceStatus, meeting_credit
 from ..rules.participant_report import MAX_BYTES as REPORT_MAX_BYTES

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import defer
 
 from ..access import public, require_permission
-from ..certificate_facts import build_training_log, certificate_name, local_date
 from ..documents._pdf import format_date, format_date_range, unsupported_characters
 from ..documents.certificate import TITLES, CertificateFacts, facts_digest
 from ..documents.training_log import training_log_csv, training_log_pdf
@@ -47,6 +46,7 @@ from ..operations.evaluation import (
     submit_evaluation,
 )
 from ..operations.stale_certificates import stale_certificates
+from ..records.certificate_facts import build_training_log, certificate_name, local_date
 from ..reports.matrix import LearnerRow
 from ..reports.matrix_data import load_matrix
 from ..roles import Permission, Role

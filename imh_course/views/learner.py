@@ -12,11 +12,11 @@ from sqlalchemy.orm import selectinload
 from ..access import require_permission
 from ..extensions import db
 from ..forms.common import MarkCompleteForm
-from ..ledgers import LearnerLedger, SessionLedger
 from ..meeting_calendar import meetings_ics
 from ..models.offerings import FORMAT_LABELS, Enrolment, EnrolmentStatus, Meeting
 from ..models.types import utcnow
 from ..operations.checkin import checkin_hours
+from ..records.ledgers import LearnerLedger, SessionLedger
 from ..roles import Permission
 from . import bp
 from .learner_common import (

@@ -18,7 +18,6 @@ from werkzeug.wrappers import Response
 from ..access import require_permission
 from ..extensions import db
 from ..forms.attendance import STATUS_LABELS, ReportReviewForm, ReportUploadForm
-from ..ledgers import credit_policy
 from ..models.offerings import Meeting, Offering
 from ..operations.attendance import AttendanceError
 from ..operations.participant_import import (
@@ -28,6 +27,7 @@ from ..operations.participant_import import (
     apply_import,
     preview_import,
 )
+from ..records.ledgers import credit_policy
 from ..rules.credit import AttendanceStatus
 from ..rules.participant_report import MAX_BYTES
 from ..rules.text import plural

@@ -17,14 +17,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app import create_app
-from imh_course import content_snapshot
 from imh_course.content.loader import load_catalog
 from imh_course.content.sync import sync_catalog
 from imh_course.extensions import db
-from imh_course.ledgers import credit_policy, learner_ledger
 from imh_course.models.curriculum import ContentOrigin, Exercise, Quiz, Reading
 from imh_course.models.offerings import Offering
 from imh_course.operations import authoring as ops
+from imh_course.records import content_snapshot
+from imh_course.records.ledgers import credit_policy, learner_ledger
 from tests.conftest import REPO_ROOT, TEST_PASSWORD, _base_config
 from tests.integration.authoring_helpers import (
     current_quiz_of,

@@ -38,8 +38,8 @@ from flask import current_app
 from sqlalchemy import event, func, literal, select, union_all, update
 from sqlalchemy.orm import Session
 
-from .extensions import db
-from .models.curriculum import (
+from ..extensions import db
+from ..models.curriculum import (
     Course,
     CourseSession,
     Exercise,
