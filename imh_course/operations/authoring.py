@@ -46,8 +46,8 @@ from ..content.schema import ExerciseSpec
 from ..content.sync import build_exercise, checksum, exercise_source
 from ..database import locked
 from ..extensions import db
+from ..models.content_revision import bump_content_revision
 from ..models.curriculum import ContentOrigin, CourseSession, Exercise, Quiz, Reading
-from ..records.content_snapshot import bump_content_revision
 from ..rules.messages import enter
 from .audit import Actor, record_event
 
