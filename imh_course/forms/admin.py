@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectChoice, StringField, SubmitField
 from wtforms.validators import Optional
 
-from ..roles import Role
+from ..security.roles import Role
 from .common import strip_text
 from .coordinator import MultiCheckboxField
 from .messages import choose, email_address, enter, max_length, required

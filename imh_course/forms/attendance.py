@@ -7,9 +7,9 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, SubmitField, TimeField
 from wtforms.validators import AnyOf, Optional, Regexp
 
-from ..checkin_codes import normalise
 from ..operations.attendance import MAX_REASON_CHARS
 from ..operations.checkin import CheckInIntent
+from ..rules.checkin_codes import normalise
 from ..rules.credit import AttendanceStatus
 from .common import strip_text
 from .messages import RELOAD, choose, enter, max_length, required, sentence

@@ -38,9 +38,9 @@ from ..models.offerings import (
 )
 from ..models.progress import ExerciseResponse
 from ..records.ledgers import credit_policy, learner_ledger
-from ..roles import Role
 from ..rules.credit import AttendanceStatus
 from ..rules.licenses import Board
+from ..security.roles import Role
 from .accounts import ProfileData, create_user, find_user
 from .attendance import mark, needs_departure
 from .audit import Actor, record_event

@@ -20,7 +20,6 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from ..access import can_take_attendance, require_permission, teaches
 from ..extensions import db
 from ..forms.attendance import (
     STATUS_CHOICES,
@@ -49,10 +48,11 @@ from ..operations.attendance import (
 from ..operations.audit import Actor
 from ..operations.checkin import checkin_hours, checkin_window, is_live
 from ..records.ledgers import credit_policy, meeting_window
-from ..roles import Permission, Role
 from ..rules.credit import AttendanceStatus, meeting_credit
 from ..rules.participant_report import MAX_BYTES as REPORT_MAX_BYTES
 from ..rules.text import plural
+from ..security.access import can_take_attendance, require_permission, teaches
+from ..security.roles import Permission, Role
 from . import bp
 from .helpers import client_ip, get_or_404
 

@@ -17,7 +17,6 @@ from flask import abort, current_app, render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy import select
 
-from ..access import require_permission
 from ..converters import page_number
 from ..extensions import db
 from ..forms.coordinator import ActionForm, FundingForm, MatrixFilterForm
@@ -31,7 +30,8 @@ from ..records.ledgers import credit_policy, learner_ledger
 from ..reports.matrix import SORT_KEYS, LearnerRow
 from ..reports.matrix_data import learner_row, load_matrix
 from ..reports.matrix_snapshot import MatrixSnapshot, matrix_snapshot
-from ..roles import Permission
+from ..security.access import require_permission
+from ..security.roles import Permission
 from . import bp
 from .coordinator import OFFERING, coordinator_actor
 from .helpers import get_or_404

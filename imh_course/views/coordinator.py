@@ -16,8 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from .. import security_log
-from ..access import require_permission
 from ..extensions import db
 from ..forms.coordinator import (
     ActionForm,
@@ -59,9 +57,11 @@ from ..operations.offerings import (
     update_offering,
 )
 from ..operations.roster_csv import COLUMNS, FUNDING_HELP, LICENSE_HELP
-from ..roles import Permission, Role
 from ..rules.licenses import Board
 from ..rules.text import plural
+from ..security import log as security_log
+from ..security.access import require_permission
+from ..security.roles import Permission, Role
 from . import bp
 from .helpers import client_ip, get_or_404
 

@@ -9,7 +9,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..access import require_permission
 from ..extensions import db
 from ..forms.common import MarkCompleteForm
 from ..meeting_calendar import meetings_ics
@@ -17,7 +16,8 @@ from ..models.offerings import FORMAT_LABELS, Enrolment, EnrolmentStatus, Meetin
 from ..models.types import utcnow
 from ..operations.checkin import checkin_hours
 from ..records.ledgers import LearnerLedger, SessionLedger
-from ..roles import Permission
+from ..security.access import require_permission
+from ..security.roles import Permission
 from . import bp
 from .learner_common import (
     my_ce_standing,

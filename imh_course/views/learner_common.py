@@ -16,8 +16,8 @@ from ..operations.audit import Actor
 from ..records.certificate_facts import learner_ce_standing
 from ..records.content_snapshot import CourseSnapshot, course_snapshot
 from ..records.ledgers import LearnerLedger, credit_policy, learner_ledger
-from ..roles import Permission, Role
 from ..rules.ce_standing import CeStanding
+from ..security.roles import Permission, Role
 
 
 def learner_actor() -> Actor:

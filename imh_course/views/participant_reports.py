@@ -15,7 +15,6 @@ from pathlib import PurePath
 from flask import current_app, flash, redirect, render_template, request
 from werkzeug.wrappers import Response
 
-from ..access import require_permission
 from ..extensions import db
 from ..forms.attendance import STATUS_LABELS, ReportReviewForm, ReportUploadForm
 from ..models.offerings import Meeting, Offering
@@ -31,6 +30,7 @@ from ..records.ledgers import credit_policy
 from ..rules.credit import AttendanceStatus
 from ..rules.participant_report import MAX_BYTES
 from ..rules.text import plural
+from ..security.access import require_permission
 from . import bp
 from .attendance import PREFIX, STAFF_ATTENDANCE, describe, roster_url, staff_actor, staff_meeting
 

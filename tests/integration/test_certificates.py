@@ -22,9 +22,9 @@ from imh_course.operations.certificates import (
 )
 from imh_course.records.certificate_facts import certificate_name
 from imh_course.records.ledgers import credit_policy, learner_ledger
-from imh_course.roles import Role
 from imh_course.rules.completion import ATTESTATION_MISSING, EVALUATION_MISSING, NO_CE_MINUTES
 from imh_course.rules.credit import format_hours
+from imh_course.security.roles import Role
 from tests.integration.certificate_helpers import (
     attend,
     attest,

@@ -19,8 +19,8 @@ from imh_course.operations.offerings import update_meeting
 from imh_course.operations.profile import ProfileData, update_profile
 from imh_course.operations.stale_certificates import stale_certificates
 from imh_course.records.certificate_facts import certificate_name
-from imh_course.roles import Role
 from imh_course.rules.credit import AttendanceStatus
+from imh_course.security.roles import Role
 from tests.integration.certificate_helpers import (
     attend,
     attest,
