@@ -16,7 +16,7 @@ from imh_course.models import (
     Quiz,
     User,
 )
-from imh_course.roles import Role
+from imh_course.security.roles import Role
 
 PASSWORD = "bench-password-2026"
 
@@ -47,8 +47,8 @@ def _endpoint(app: Flask, *names: str) -> str | None:
 
 def _fresh_learners(offering_id: int, count: int) -> list[str]:
     """New learners with no attempts yet, so every timed quiz submission grades a first attempt."""
-    from imh_course.auth import hash_password
     from imh_course.bench.seed import fresh_learners
+    from imh_course.security.auth import hash_password
 
     emails = fresh_learners(offering_id, count, prefix="bench-quiz", password_hash=hash_password(PASSWORD))
     db.session.commit()

@@ -40,9 +40,11 @@ class IMHCourse:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        from . import auth, cli, errors, input_guard, security, sessions, templating
+        from . import cli, errors, templating
         from .extensions import csrf, db, limiter, login_manager, migrate
-        from .roles import unassigned_permissions
+        from .security import auth, input_guard, sessions
+        from .security import hooks as security
+        from .security.roles import unassigned_permissions
         from .views import create_blueprint
 
         apply_defaults(app.config)

@@ -19,10 +19,10 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from . import security_log
 from .models.audit import AuditEvent
 from .operations.audit import event_digest, hashed_fields
 from .rules.text import plural
+from .security import log as security_log
 
 POSTGRES_HINT = (
     "This database is PostgreSQL; back it up and restore it with PostgreSQL's own tools, e.g.\n"

@@ -12,8 +12,8 @@ from flask.cli import with_appcontext
 
 from .database import begin_write
 from .extensions import db
-from .roles import Role
 from .rules.text import plural
+from .security.roles import Role
 
 if TYPE_CHECKING:
     from .operations.audit import Anchor
@@ -240,11 +240,11 @@ def user_reset_link(email: str, hours: float) -> None:
     """Print a single-use link with which the person sets a new password (send it to them)."""
     from datetime import timedelta
 
-    from . import security_log
     from .models.accounts import TokenPurpose
     from .operations.accounts import find_user
     from .operations.audit import Actor, record_event
     from .operations.tokens import issue_token
+    from .security import log as security_log
 
     try:
         begin_write()
@@ -465,8 +465,8 @@ def certificates_issue(offering_id: int, coordinator_email: str, base_url: str |
     from .operations.accounts import find_user
     from .operations.audit import Actor
     from .operations.bulk_certificates import active_rows, issue_due, summary
-    from .roles import Permission
     from .rules.refusals import staff_reasons
+    from .security.roles import Permission
 
     base = (base_url or current_app.config.get("IMH_BASE_URL") or "").rstrip("/")
     if not base and not current_app.config.get("SERVER_NAME"):

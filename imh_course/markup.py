@@ -16,7 +16,7 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
-from imh_course.sanitize import sanitize_rich_text
+from imh_course.security.sanitize import sanitize_rich_text
 
 __all__ = ["nest_headings", "render_learner_text", "render_markdown"]
 

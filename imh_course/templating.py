@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 
-from . import access
 from .content.schema import COMPETENCY_DOMAINS
 from .markup import nest_headings
-from .roles import Permission
 from .rules.licenses import license_label
 from .rules.refusals import staff_reasons
 from .rules.text import plural, titled
+from .security import access
+from .security.roles import Permission
 
 
 def local_time(

@@ -20,7 +20,7 @@ from imh_course.operations.accounts import create_user
 from imh_course.operations.audit import Actor
 from imh_course.operations.offerings import OfferingData, create_offering
 from imh_course.operations.tokens import issue_token
-from imh_course.roles import Role
+from imh_course.security.roles import Role
 from tests.conftest import TEST_PASSWORD
 from tests.integration.authoring_helpers import make_response
 from tests.integration.certificate_helpers import attend, attest, evaluate, finish_independent_work

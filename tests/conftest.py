@@ -173,7 +173,7 @@ def make_user(app: Flask) -> Callable[..., object]:
     """Factory: ``make_user(role=Role.LEARNER, email=..., license_type=...)`` -> committed User."""
     from imh_course.operations.accounts import ProfileData, create_user
     from imh_course.operations.audit import Actor
-    from imh_course.roles import Role
+    from imh_course.security.roles import Role
 
     counter = {"n": 0}
 

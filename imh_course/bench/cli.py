@@ -25,7 +25,7 @@ def bench() -> None:
 @with_appcontext
 def bench_seed(learners: int, one_offering: bool) -> None:
     """Add LEARNERS learners with a full term of attendance, progress, attempts and certificates."""
-    from ..auth import hash_password
+    from ..security.auth import hash_password
     from .seed import seed
 
     started = time.perf_counter()
@@ -54,7 +54,7 @@ def bench_learners(count: int, prefix: str, offering_id: int | None) -> None:
 
     Prints one line per learner: offering id and e-mail. Password: bench-password-2026.
     """
-    from ..auth import hash_password
+    from ..security.auth import hash_password
     from .seed import fresh_learners, newest_offering_id
 
     begin_write()
@@ -70,7 +70,7 @@ def bench_learners(count: int, prefix: str, offering_id: int | None) -> None:
 @with_appcontext
 def bench_ready(count: int) -> None:
     """Add an offering whose COUNT learners are all due a CE certificate (to time a bulk issue)."""
-    from ..auth import hash_password
+    from ..security.auth import hash_password
     from .seed import ready_for_certificates
 
     begin_write()

@@ -43,8 +43,8 @@ from ..models import (
 )
 from ..models.offerings import DeliveryFormat, Term
 from ..operations.demo import weekly_meetings
-from ..roles import Role
 from ..rules.licenses import Board
+from ..security.roles import Role
 
 BATCH = 5_000
 LICENSES = ("LCSW", "LMSW", "LMHC", "LCAT", "RN", "Other", None)

@@ -36,9 +36,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
-from ..content_snapshot import bump_content_revision
 from ..extensions import db
 from ..markup import render_markdown
+from ..models.content_revision import bump_content_revision
 from ..models.curriculum import ContentOrigin, Course, CourseSession, Exercise, Quiz, QuizQuestion, Reading
 from ..operations.audit import Actor, record_event
 from .loader import Catalog, LoadedReading, LoadedSession

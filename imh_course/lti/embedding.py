@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models.lti import LtiPlatform
-from ..security import FRAME_ANCESTORS
+from ..security.hooks import FRAME_ANCESTORS
 
 #: endpoints shown inside the LMS iframe or reached by the platform's cross-site requests
 EMBEDDED_ENDPOINTS = frozenset({"imh.lti_login", "imh.lti_launch", "imh.lti_deep_link"})

@@ -20,11 +20,11 @@ from sqlalchemy import and_, or_, select
 
 from ..database import begin_write, locked
 from ..extensions import db
-from ..ledgers import credit_policy, learner_ledger
 from ..mail.notify import external_url
 from ..models.lti import LtiLineItem, LtiPlatform, LtiResourceLink, LtiScore, LtiUserLink, ScoreStatus
 from ..models.offerings import Enrolment, Offering
 from ..models.types import utcnow
+from ..records.ledgers import credit_policy, learner_ledger
 from ..rules.lti import AGS_LINEITEM_SCOPE, AGS_SCORE_SCOPE, COURSE_ITEM, completion_scores
 from ..rules.outbox import CLAIM_LEASE, after_failure
 from .services import ServiceError, access_token, create_line_item, post_score

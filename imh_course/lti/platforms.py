@@ -17,7 +17,7 @@ from ..models.lti import LtiDeployment, LtiPlatform, LtiResourceLink, LtiUserLin
 from ..models.offerings import Offering
 from ..operations.accounts import find_user
 from ..operations.audit import Actor, record_event
-from ..roles import Role
+from ..security.roles import Role
 
 
 class PlatformError(ValueError):

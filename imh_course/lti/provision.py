@@ -26,8 +26,8 @@ from ..models.offerings import Enrolment, EnrolmentStatus, InstructorAssignment,
 from ..models.types import utcnow
 from ..operations.accounts import create_user, find_user
 from ..operations.audit import Actor, record_event
-from ..roles import Role
 from ..rules.lti import ClaimProblem, CourseRole, Launch
+from ..security.roles import Role
 
 LTI_ACTOR_ROLE = "lti"
 #: roles an LMS launch never signs in to: those accounts use their password

@@ -18,16 +18,16 @@ from flask import current_app, g, jsonify, redirect, render_template, request, s
 from flask_login import current_user, login_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from .. import security_log
-from ..access import login_required_view, public
 from ..extensions import csrf, db
-from ..forms_lti import DeepLinkForm
+from ..forms.lti import DeepLinkForm
 from ..models.accounts import User
 from ..models.lti import LtiPlatform
 from ..models.types import utcnow
 from ..operations.audit import Actor, record_event
 from ..rules.lti import ClaimProblem, CourseRole, Launch
-from ..security import FORM_ACTION
+from ..security import log as security_log
+from ..security.access import login_required_view, public
+from ..security.hooks import FORM_ACTION
 from ..views import bp
 from ..views.auth import home_for
 from . import keys

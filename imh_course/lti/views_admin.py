@@ -13,16 +13,16 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..access import require_permission
 from ..extensions import db
-from ..forms_coordinator import ActionForm
-from ..forms_lti import PlatformForm, ResourceLinkForm, UserLinkForm
+from ..forms.coordinator import ActionForm
+from ..forms.lti import PlatformForm, ResourceLinkForm, UserLinkForm
 from ..mail.notify import external_url
 from ..models.curriculum import CourseSession
 from ..models.lti import LtiPlatform, LtiResourceLink, LtiToolKey, LtiUserLink
 from ..models.offerings import Offering
 from ..operations.audit import Actor
-from ..roles import Permission, Role
+from ..security.access import require_permission
+from ..security.roles import Permission, Role
 from ..views import bp
 from ..views.helpers import client_ip, get_or_404
 from . import keys

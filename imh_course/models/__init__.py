@@ -1,5 +1,6 @@
 """All tables, one module per aggregate; importing this registers them with the metadata."""
 
+from . import content_revision  # noqa: F401 (not a table: the listener keeping content revisions)
 from .accounts import AccountToken, LearnerProfile, TokenPurpose, User, UserRole
 from .attendance import AttendanceEvidence, AttendanceMethod, AttendanceRecord, CheckInWindow, EvidenceKind
 from .audit import AuditEvent

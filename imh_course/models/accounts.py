@@ -11,7 +11,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..roles import Permission, Role, permissions_for
+from ..security.roles import Permission, Role, permissions_for
 from .types import UTCDateTime, enum_column, utcnow
 
 

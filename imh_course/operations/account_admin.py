@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from ..database import begin_write, serialize_writers
 from ..extensions import db
 from ..models.accounts import LearnerProfile, TokenPurpose, User, UserRole
-from ..roles import Role
 from ..rules.accounts import AdminChange, admin_change_problem, self_disable_problem
+from ..security.roles import Role
 from .accounts import AccountError, create_user, find_user
 from .audit import Actor, record_event
 from .tokens import INVITE_TTL, issue_token

@@ -9,10 +9,10 @@ from importlib import resources
 
 from sqlalchemy import select
 
-from ..auth import hash_password
 from ..extensions import db
 from ..models.accounts import LearnerProfile, TokenPurpose, User, UserRole
-from ..roles import Role
+from ..security.auth import hash_password
+from ..security.roles import Role
 from .audit import Actor, record_event
 
 MIN_PASSWORD_LENGTH = 12

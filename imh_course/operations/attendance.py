@@ -29,15 +29,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..access import can_take_attendance
 from ..database import begin_write, locked
 from ..extensions import db
 from ..models.accounts import User
 from ..models.attendance import AttendanceEvidence, AttendanceMethod, AttendanceRecord, EvidenceKind
 from ..models.offerings import Enrolment, EnrolmentStatus, Meeting
 from ..models.types import utcnow
-from ..roles import Role
 from ..rules.credit import AttendanceStatus
+from ..security.access import can_take_attendance
+from ..security.roles import Role
 from ..xapi import producers as xapi
 from .audit import Actor, record_event
 

@@ -23,11 +23,11 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
-from .. import security_log
 from ..extensions import db
 from ..models.accounts import User
 from ..models.audit import AuditEvent
 from ..models.types import utcnow
+from ..security import log as security_log
 
 SYSTEM_ROLE = "system"
 

@@ -44,9 +44,9 @@ from sqlalchemy import func, select
 from ..content.export import exercise_spec_of
 from ..content.schema import ExerciseSpec
 from ..content.sync import build_exercise, checksum, exercise_source
-from ..content_snapshot import bump_content_revision
 from ..database import locked
 from ..extensions import db
+from ..models.content_revision import bump_content_revision
 from ..models.curriculum import ContentOrigin, CourseSession, Exercise, Quiz, Reading
 from ..rules.messages import enter
 from .audit import Actor, record_event

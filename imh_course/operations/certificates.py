@@ -28,17 +28,22 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..certificate_facts import build_certificate_facts, certificate_name, learner_ce_standing, local_date
 from ..database import begin_write, locked
 from ..documents._pdf import unsupported_characters
 from ..documents.certificate import CertificateFacts, facts_digest, render_certificate_pdf
 from ..extensions import db
-from ..ledgers import LearnerLedger, credit_policy, learner_ledger
 from ..mail.notify import queue_certificate_issued
 from ..models.accounts import User
 from ..models.certificates import Attestation, Certificate, CertificateStatus
 from ..models.offerings import Enrolment, Offering
 from ..models.types import utcnow
+from ..records.certificate_facts import (
+    build_certificate_facts,
+    certificate_name,
+    learner_ce_standing,
+    local_date,
+)
+from ..records.ledgers import LearnerLedger, credit_policy, learner_ledger
 from ..rules.ce_standing import CeStanding, FaceToFace
 from ..rules.completion import (
     CertificateKind,

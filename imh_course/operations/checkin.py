@@ -23,11 +23,11 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..checkin_codes import accepts, code_for, normalise
 from ..database import begin_write, locked
 from ..extensions import db
 from ..models.attendance import AttendanceMethod, AttendanceRecord, CheckInWindow, EvidenceKind
 from ..models.offerings import EnrolmentStatus, Meeting
+from ..rules.checkin_codes import accepts, code_for, normalise
 from ..rules.credit import AttendanceStatus
 from ..xapi import producers as xapi
 from .attendance import (

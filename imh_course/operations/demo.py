@@ -23,7 +23,6 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..ledgers import credit_policy, learner_ledger
 from ..models.accounts import User
 from ..models.attendance import AttendanceRecord
 from ..models.curriculum import Course, CourseSession, Exercise, Quiz, Reading
@@ -38,9 +37,10 @@ from ..models.offerings import (
     Term,
 )
 from ..models.progress import ExerciseResponse
-from ..roles import Role
+from ..records.ledgers import credit_policy, learner_ledger
 from ..rules.credit import AttendanceStatus
 from ..rules.licenses import Board
+from ..security.roles import Role
 from .accounts import ProfileData, create_user, find_user
 from .attendance import mark, needs_departure
 from .audit import Actor, record_event

@@ -19,8 +19,8 @@ from ..extensions import db
 from ..mail.notify import queue_invitation
 from ..models.accounts import TokenPurpose, User
 from ..models.offerings import Enrolment, EnrolmentStatus, Funding, Offering
-from ..roles import Role
 from ..rules.text import plural
+from ..security.roles import Role
 from .accounts import ProfileData, create_user, find_user
 from .audit import Actor, record_event
 from .roster_csv import LearnerData, RosterLine, RowProblem, learner_problems, parse_roster

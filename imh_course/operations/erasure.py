@@ -20,7 +20,7 @@ from ..extensions import db
 from ..models.accounts import AccountToken, User
 from ..models.progress import ExerciseResponse, ExerciseResponseRevision
 from ..models.types import utcnow
-from ..roles import Role
+from ..security.roles import Role
 from .audit import Actor, record_event
 
 MAX_REASON_CHARS = 1_000

@@ -22,10 +22,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ..database import locked
 from ..extensions import db
-from ..ledgers import LearnerLedger
 from ..models.certificates import Attestation, EvaluationAnswer, EvaluationReceipt
 from ..models.offerings import Offering
 from ..models.types import utcnow
+from ..records.ledgers import LearnerLedger
 from ..rules.ce_standing import CLOCK
 from ..rules.credit import format_hours, minutes_to_hours
 from .audit import Actor, record_event

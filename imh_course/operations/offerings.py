@@ -22,8 +22,8 @@ from ..models.accounts import User, UserRole
 from ..models.attendance import AttendanceRecord
 from ..models.curriculum import Course, CourseSession
 from ..models.offerings import BoardApproval, DeliveryFormat, InstructorAssignment, Meeting, Offering, Term
-from ..roles import Role
 from ..rules.licenses import Board, validate_provider_number
+from ..security.roles import Role
 from .audit import Actor, record_event
 from .demo import weekly_meetings
 

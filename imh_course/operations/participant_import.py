@@ -27,16 +27,16 @@ from sqlalchemy.exc import IntegrityError
 
 from ..database import begin_write, locked
 from ..extensions import db
-from ..ledgers import meeting_window
 from ..models.accounts import User, UserRole
 from ..models.attendance import AttendanceMethod, AttendanceRecord, EvidenceKind
 from ..models.offerings import Enrolment, EnrolmentStatus, Meeting
 from ..models.participant_reports import ParticipantAlias, ParticipantImport, ReportFile
 from ..models.types import utcnow
-from ..roles import Role
+from ..records.ledgers import meeting_window
 from ..rules.credit import AttendanceStatus, CreditPolicy
 from ..rules.online_credit import OnlineCredit, date_problem, online_credit
 from ..rules.participant_report import ParsedReport, ReportError, ReportRow, parse_report
+from ..security.roles import Role
 from .attendance import (
     MAX_REASON_CHARS,
     OPENS_BEFORE_START,

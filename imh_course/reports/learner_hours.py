@@ -16,9 +16,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
-from ..ledgers import credit_for, credit_policy
 from ..models.attendance import AttendanceRecord
 from ..models.offerings import BoardApproval, Meeting
+from ..records.ledgers import credit_for, credit_policy
 from ..rules.ce_standing import ce_standing, face_to_face
 from ..rules.licenses import Approval
 

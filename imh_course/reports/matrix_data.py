@@ -28,13 +28,13 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Row, Select, case, func, select
 
-from ..ledgers import credit_policy
 from ..models.accounts import LearnerProfile, User
 from ..models.certificates import Attestation, EvaluationReceipt
 from ..models.curriculum import CourseSession, Exercise, Quiz, Reading
 from ..models.offerings import BoardApproval, Enrolment, Meeting, Offering
 from ..models.types import utcnow
 from ..operations.certificates import completion_policy
+from ..records.ledgers import credit_policy
 from ..rules.completion import CompletionPolicy
 from ..rules.credit import CreditPolicy, MeetingWindow
 from ..rules.licenses import Approval

@@ -11,7 +11,7 @@ this in.", "Give a reason.", "Please choose a rating."). Every validation messag
 - one sentence (or two), a capital first and a full stop last.
 
 Each message is a :class:`FormMessage` (a ``str``), so a test can walk every form and check that no
-validator carries a message from anywhere else. ``forms_messages`` wraps them in WTForms validators.
+validator carries a message from anywhere else. ``forms/messages.py`` wraps them in WTForms validators.
 """
 
 from __future__ import annotations

@@ -5,18 +5,18 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request
 from flask_login import current_user, login_user
 
-from .. import security_log
-from ..access import login_required_view, public
-from ..auth import hash_password, verify_password
 from ..extensions import db, limiter
-from ..forms_account import ChangePasswordForm, ForgotPasswordForm
+from ..forms.account import ChangePasswordForm, ForgotPasswordForm
 from ..mail.notify import queue_password_reset
 from ..models.accounts import TokenPurpose, User
 from ..operations.accounts import find_user, password_problem
 from ..operations.audit import SYSTEM_ROLE, Actor, record_event
 from ..operations.tokens import issue_token
-from ..roles import Role
 from ..rules.messages import choose
+from ..security import log as security_log
+from ..security.access import login_required_view, public
+from ..security.auth import hash_password, verify_password
+from ..security.roles import Role
 from . import bp
 from .auth import home_for
 

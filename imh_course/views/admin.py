@@ -12,11 +12,9 @@ from flask_login import current_user, logout_user
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from .. import security_log
-from ..access import require_permission
 from ..extensions import db
-from ..forms_admin import ROLE_LABELS, AccountForm, AccountSearchForm
-from ..forms_coordinator import ActionForm, ReasonForm
+from ..forms.admin import ROLE_LABELS, AccountForm, AccountSearchForm
+from ..forms.coordinator import ActionForm, ReasonForm
 from ..mail.notify import external_url
 from ..models.accounts import TokenPurpose, User, UserRole
 from ..models.offerings import Enrolment
@@ -32,8 +30,10 @@ from ..operations.account_admin import (
 )
 from ..operations.accounts import AccountError, deliver_account_link
 from ..operations.audit import Actor
-from ..roles import Permission, Role
 from ..rules.accounts import account_status
+from ..security import log as security_log
+from ..security.access import require_permission
+from ..security.roles import Permission, Role
 from . import bp
 from .helpers import client_ip, get_or_404, page_number
 

@@ -20,9 +20,8 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from ..access import can_take_attendance, require_permission, teaches
 from ..extensions import db
-from ..forms_attendance import (
+from ..forms.attendance import (
     STATUS_CHOICES,
     STATUS_LABELS,
     TIME_FORMAT,
@@ -31,7 +30,6 @@ from ..forms_attendance import (
     MarkForm,
     ReportUploadForm,
 )
-from ..ledgers import credit_policy, meeting_window
 from ..models.accounts import User
 from ..models.attendance import AttendanceEvidence, AttendanceMethod, AttendanceRecord, EvidenceKind
 from ..models.audit import AuditEvent
@@ -49,10 +47,12 @@ from ..operations.attendance import (
 )
 from ..operations.audit import Actor
 from ..operations.checkin import checkin_hours, checkin_window, is_live
-from ..roles import Permission, Role
+from ..records.ledgers import credit_policy, meeting_window
 from ..rules.credit import AttendanceStatus, meeting_credit
 from ..rules.participant_report import MAX_BYTES as REPORT_MAX_BYTES
 from ..rules.text import plural
+from ..security.access import can_take_attendance, require_permission, teaches
+from ..security.roles import Permission, Role
 from . import bp
 from .helpers import client_ip, get_or_404
 

@@ -13,15 +13,15 @@ from flask import current_app, render_template, request, url_for
 from sqlalchemy import Select, select
 from wtforms import SelectChoice
 
-from ..access import require_permission
 from ..converters import parse_db_int
 from ..extensions import db
-from ..forms_coordinator import AuditFilterForm
+from ..forms.coordinator import AuditFilterForm
 from ..models.accounts import User
 from ..models.audit import AuditEvent
 from ..models.offerings import Offering
 from ..operations.audit import SYSTEM_ROLE
-from ..roles import Permission
+from ..security.access import require_permission
+from ..security.roles import Permission
 from . import bp
 from .helpers import page_number
 

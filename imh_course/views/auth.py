@@ -6,14 +6,15 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from .. import security, security_log
-from ..access import login_required_view, public
-from ..auth import hash_password, needs_rehash, verify_password
 from ..extensions import db, limiter
-from ..forms import LoginForm, LogoutForm
+from ..forms.common import LoginForm, LogoutForm
 from ..models.accounts import User
 from ..models.types import utcnow
-from ..roles import Permission
+from ..security import hooks as security
+from ..security import log as security_log
+from ..security.access import login_required_view, public
+from ..security.auth import hash_password, needs_rehash, verify_password
+from ..security.roles import Permission
 from . import bp
 from .helpers import is_safe_next
 
@@ -92,7 +93,7 @@ def logout():
 @public
 def set_password(token: str):
     """Set a password from an invitation or reset link: single use, expiring."""
-    from ..forms import SetPasswordForm
+    from ..forms.common import SetPasswordForm
     from ..operations.accounts import password_problem
     from ..operations.tokens import consume_token, find_valid_token
 

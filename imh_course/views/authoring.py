@@ -24,16 +24,16 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..access import can_author, require_permission
 from ..converters import parse_db_int
 from ..extensions import db
-from ..forms_authoring import MARKDOWN_HINT, ActionForm, ExerciseForm
+from ..forms.authoring import MARKDOWN_HINT, ActionForm, ExerciseForm
 from ..models.curriculum import ContentOrigin, CourseSession, Exercise
 from ..models.offerings import Offering
 from ..operations import authoring as ops
 from ..operations import quiz_authoring as quiz_ops
 from ..operations.audit import Actor
-from ..roles import Permission, Role
+from ..security.access import can_author, require_permission
+from ..security.roles import Permission, Role
 from . import bp
 from .helpers import client_ip, get_or_404
 

@@ -14,13 +14,11 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import defer
 
-from ..access import public, require_permission
-from ..certificate_facts import build_training_log, certificate_name, local_date
 from ..documents._pdf import format_date, format_date_range, unsupported_characters
 from ..documents.certificate import TITLES, CertificateFacts, facts_digest
 from ..documents.training_log import training_log_csv, training_log_pdf
 from ..extensions import db, limiter
-from ..forms_certificates import AttestationForm, EvaluationForm, IssueForm, ReissueForm, RevokeForm
+from ..forms.certificates import AttestationForm, EvaluationForm, IssueForm, ReissueForm, RevokeForm
 from ..models.accounts import User
 from ..models.certificates import Certificate, CertificateStatus
 from ..models.offerings import Enrolment, EnrolmentStatus, Offering
@@ -47,12 +45,14 @@ from ..operations.evaluation import (
     submit_evaluation,
 )
 from ..operations.stale_certificates import stale_certificates
+from ..records.certificate_facts import build_training_log, certificate_name, local_date
 from ..reports.matrix import LearnerRow
 from ..reports.matrix_data import load_matrix
-from ..roles import Permission, Role
 from ..rules.completion import CertificateKind
 from ..rules.licenses import BOARD_LABELS
 from ..rules.prospects import Prospects, prospects
+from ..security.access import public, require_permission
+from ..security.roles import Permission, Role
 from . import bp
 from .helpers import get_or_404
 from .learner_common import learner_actor, require_writable, studied_offering

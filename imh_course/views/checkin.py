@@ -17,10 +17,8 @@ from zoneinfo import ZoneInfo
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..access import can_submit_work, require_permission
-from ..checkin_codes import seconds_left
 from ..extensions import db, limiter
-from ..forms_attendance import CheckInCodeForm, CheckInToggleForm
+from ..forms.attendance import CheckInCodeForm, CheckInToggleForm
 from ..models.offerings import Meeting
 from ..models.types import utcnow
 from ..operations.attendance import AttendanceError, learner_record, needs_departure
@@ -37,7 +35,9 @@ from ..operations.checkin import (
     open_checkin,
     self_check_in,
 )
-from ..roles import Permission
+from ..rules.checkin_codes import seconds_left
+from ..security.access import can_submit_work, require_permission
+from ..security.roles import Permission
 from . import bp
 from .attendance import PREFIX, STAFF_ATTENDANCE, render_roster, roster_url, staff_actor, staff_meeting
 from .helpers import client_ip

@@ -17,21 +17,21 @@ from flask import abort, current_app, render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy import select
 
-from ..access import require_permission
 from ..converters import page_number
 from ..extensions import db
-from ..forms_coordinator import ActionForm, FundingForm, MatrixFilterForm
-from ..ledgers import credit_policy, learner_ledger
+from ..forms.coordinator import ActionForm, FundingForm, MatrixFilterForm
 from ..models.accounts import User
 from ..models.attendance import AttendanceEvidence, AttendanceRecord
 from ..models.audit import AuditEvent
 from ..models.offerings import FUNDING_LABELS, Enrolment, Meeting, Offering
 from ..operations.bulk_certificates import issue_due
 from ..operations.stale_certificates import stale_certificates
+from ..records.ledgers import credit_policy, learner_ledger
 from ..reports.matrix import SORT_KEYS, LearnerRow
 from ..reports.matrix_data import learner_row, load_matrix
 from ..reports.matrix_snapshot import MatrixSnapshot, matrix_snapshot
-from ..roles import Permission
+from ..security.access import require_permission
+from ..security.roles import Permission
 from . import bp
 from .coordinator import OFFERING, coordinator_actor
 from .helpers import get_or_404

@@ -16,10 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from .. import security_log
-from ..access import require_permission
 from ..extensions import db
-from ..forms_coordinator import (
+from ..forms.coordinator import (
     ActionForm,
     EnrolForm,
     FundingForm,
@@ -60,9 +58,11 @@ from ..operations.offerings import (
     update_offering,
 )
 from ..operations.roster_csv import COLUMNS, FUNDING_HELP, LICENSE_HELP
-from ..roles import Permission, Role
 from ..rules.licenses import Board
 from ..rules.text import plural
+from ..security import log as security_log
+from ..security.access import require_permission
+from ..security.roles import Permission, Role
 from . import bp
 from .helpers import client_ip, get_or_404
 

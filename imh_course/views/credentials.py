@@ -12,15 +12,15 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, ur
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..access import public, require_permission
 from ..credentials import issue, keys
 from ..credentials.badge import MEDIA_TYPE
 from ..credentials.verify import verify_credential
 from ..database import begin_write
 from ..extensions import db, limiter
-from ..forms_credentials import VerifyCredentialForm
+from ..forms.credentials import VerifyCredentialForm
 from ..models.certificates import Certificate, CertificateStatus
-from ..roles import Permission
+from ..security.access import public, require_permission
+from ..security.roles import Permission
 from . import bp
 from .certificates import VERIFY_LIMIT
 from .learner_common import learner_actor

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from flask import Response, abort, render_template, send_file, stream_with_context
 from sqlalchemy import select
 
-from ..access import require_permission
 from ..database import begin_write
 from ..documents.exports import csv_stream, xlsx_bytes
 from ..extensions import db
@@ -29,7 +28,8 @@ from ..reports.exports_data import (
     matrix_rows,
 )
 from ..reports.matrix_data import load_frame
-from ..roles import Permission
+from ..security.access import require_permission
+from ..security.roles import Permission
 from . import bp
 from .coordinator import OFFERING, coordinator_actor
 from .helpers import get_or_404

@@ -10,13 +10,13 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..access import require_permission, teaches
 from ..extensions import db
-from ..forms_authoring import FeedbackForm
+from ..forms.authoring import FeedbackForm
 from ..models.offerings import Offering
 from ..operations.audit import Actor
 from ..operations.feedback import FeedbackError, add_feedback, learner_of, shared_response, shared_responses
-from ..roles import Permission, Role
+from ..security.access import require_permission, teaches
+from ..security.roles import Permission, Role
 from . import bp
 from .helpers import client_ip, get_or_404
 

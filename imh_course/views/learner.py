@@ -9,15 +9,15 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..access import require_permission
 from ..extensions import db
-from ..forms import MarkCompleteForm
-from ..ledgers import LearnerLedger, SessionLedger
+from ..forms.common import MarkCompleteForm
 from ..meeting_calendar import meetings_ics
 from ..models.offerings import FORMAT_LABELS, Enrolment, EnrolmentStatus, Meeting
 from ..models.types import utcnow
 from ..operations.checkin import checkin_hours
-from ..roles import Permission
+from ..records.ledgers import LearnerLedger, SessionLedger
+from ..security.access import require_permission
+from ..security.roles import Permission
 from . import bp
 from .learner_common import (
     my_ce_standing,

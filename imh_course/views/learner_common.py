@@ -9,15 +9,15 @@ from flask import abort, current_app, request
 from flask_login import current_user
 from sqlalchemy import and_, bindparam, select
 
-from ..certificate_facts import learner_ce_standing
-from ..content_snapshot import CourseSnapshot, course_snapshot
 from ..extensions import db
-from ..ledgers import LearnerLedger, credit_policy, learner_ledger
 from ..models.curriculum import Course, CourseSession
 from ..models.offerings import Enrolment, EnrolmentStatus, Offering
 from ..operations.audit import Actor
-from ..roles import Permission, Role
+from ..records.certificate_facts import learner_ce_standing
+from ..records.content_snapshot import CourseSnapshot, course_snapshot
+from ..records.ledgers import LearnerLedger, credit_policy, learner_ledger
 from ..rules.ce_standing import CeStanding
+from ..security.roles import Permission, Role
 
 
 def learner_actor() -> Actor:

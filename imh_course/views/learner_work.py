@@ -7,18 +7,18 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..access import require_permission
 from ..converters import parse_db_int
 from ..extensions import db
-from ..forms import ExerciseResponseForm, MarkCompleteForm, build_quiz_form
+from ..forms.common import ExerciseResponseForm, MarkCompleteForm, build_quiz_form
 from ..models.curriculum import CourseSession, Exercise, Quiz, Reading
 from ..models.offerings import EnrolmentStatus, Offering
 from ..models.progress import ExerciseResponse, ResponseFeedback
 from ..models.quizzes import QuizAttempt
 from ..operations.progress import ProgressError, mark_reading_complete, save_response
 from ..operations.quizzes import QuizError, attempts_for, grade_answers, submit_attempt
-from ..roles import Permission
 from ..rules.grading import attempts_left
+from ..security.access import require_permission
+from ..security.roles import Permission
 from . import bp
 from .learner_common import current_item, learner_actor, require_writable, studied_offering
 

@@ -13,14 +13,14 @@ from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..access import require_permission
 from ..extensions import db
-from ..forms_coordinator import EraseForm
+from ..forms.coordinator import EraseForm
 from ..models.accounts import User
 from ..models.offerings import Enrolment, Offering
 from ..operations.erasure import ErasureError, erase_learner
 from ..reports.learner_export import learner_data
-from ..roles import Permission
+from ..security.access import require_permission
+from ..security.roles import Permission
 from . import bp
 from .coordinator import OFFERING, coordinator_actor
 from .exports import audit_download

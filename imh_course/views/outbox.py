@@ -11,13 +11,13 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..access import require_permission
 from ..extensions import db
-from ..forms_coordinator import ActionForm
+from ..forms.coordinator import ActionForm
 from ..mail.outbox import mail_folder, read_file_message, retry_now
 from ..models.outbox import OutboxMessage, OutboxStatus
 from ..operations.audit import Actor, record_event
-from ..roles import Permission, Role
+from ..security.access import require_permission
+from ..security.roles import Permission, Role
 from . import bp
 from .helpers import client_ip, get_or_404
 

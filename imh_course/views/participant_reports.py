@@ -15,10 +15,8 @@ from pathlib import PurePath
 from flask import current_app, flash, redirect, render_template, request
 from werkzeug.wrappers import Response
 
-from ..access import require_permission
 from ..extensions import db
-from ..forms_attendance import STATUS_LABELS, ReportReviewForm, ReportUploadForm
-from ..ledgers import credit_policy
+from ..forms.attendance import STATUS_LABELS, ReportReviewForm, ReportUploadForm
 from ..models.offerings import Meeting, Offering
 from ..operations.attendance import AttendanceError
 from ..operations.participant_import import (
@@ -28,9 +26,11 @@ from ..operations.participant_import import (
     apply_import,
     preview_import,
 )
+from ..records.ledgers import credit_policy
 from ..rules.credit import AttendanceStatus
 from ..rules.participant_report import MAX_BYTES
 from ..rules.text import plural
+from ..security.access import require_permission
 from . import bp
 from .attendance import PREFIX, STAFF_ATTENDANCE, describe, roster_url, staff_actor, staff_meeting
 

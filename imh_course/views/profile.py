@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..access import require_permission
 from ..extensions import db
-from ..forms import ProfileForm
+from ..forms.common import ProfileForm
 from ..operations.profile import ProfileData, set_meeting_reminders, update_profile
-from ..roles import Permission
+from ..security.access import require_permission
+from ..security.roles import Permission
 from . import bp
 from .learner_common import learner_actor
 

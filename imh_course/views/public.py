@@ -6,11 +6,11 @@ from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..access import public
 from ..extensions import db
 from ..models.curriculum import Course
 from ..models.offerings import InstructorAssignment, Meeting, Offering
 from ..models.types import utcnow
+from ..security.access import public
 from . import bp
 
 
@@ -50,7 +50,7 @@ def healthz():
     from flask import current_app, jsonify
     from sqlalchemy import text
 
-    from ..security import limiter_health
+    from ..security.hooks import limiter_health
 
     limiter = limiter_health(current_app)
     try:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 
-from ..access import require_permission
 from ..extensions import db
-from ..forms_authoring import MARKDOWN_HINT, ActionForm, NewQuizForm, QuestionForm, QuizSettingsForm
+from ..forms.authoring import MARKDOWN_HINT, ActionForm, NewQuizForm, QuestionForm, QuizSettingsForm
 from ..models.curriculum import CourseSession, Quiz
 from ..operations import authoring as ops
 from ..operations import quiz_authoring as quiz_ops
-from ..roles import Permission
+from ..security.access import require_permission
+from ..security.roles import Permission
 from . import bp
 from .authoring import SESSION, author_actor, authored_session, base_version_of, session_url, show_conflict
 

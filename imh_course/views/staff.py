@@ -7,10 +7,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..access import can_manage_offering, can_see_staff_view, can_take_attendance, require_permission
 from ..extensions import db
 from ..models.offerings import Enrolment, InstructorAssignment, Meeting, Offering
-from ..roles import Permission
+from ..security.access import can_manage_offering, can_see_staff_view, can_take_attendance, require_permission
+from ..security.roles import Permission
 from . import bp
 from .helpers import get_or_404
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import current_app
 
-from ..ledgers import credit_for, credit_policy
 from ..models.accounts import User
 from ..models.attendance import AttendanceRecord
 from ..models.certificates import Certificate
@@ -19,6 +18,7 @@ from ..models.offerings import Meeting, Offering
 from ..models.progress import ExerciseResponse, ReadingCompletion
 from ..models.quizzes import QuizAttempt
 from ..models.types import utcnow
+from ..records.ledgers import credit_for, credit_policy
 from . import statements as build
 from .queue import enabled, enqueue, latest_for
 

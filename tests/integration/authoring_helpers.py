@@ -11,7 +11,7 @@ from imh_course.models.curriculum import CourseSession, Exercise, Quiz
 from imh_course.models.progress import ExerciseResponse, ResponseStatus
 from imh_course.models.types import utcnow
 from imh_course.operations.audit import Actor
-from imh_course.roles import Role
+from imh_course.security.roles import Role
 from tests.xss import unsafe_markup
 
 #: Elements every page legitimately has (the app's own forms); anything else unsafe_markup reports

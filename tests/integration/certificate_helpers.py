@@ -15,7 +15,6 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from imh_course.extensions import db
-from imh_course.ledgers import credit_policy, learner_ledger
 from imh_course.models import (
     AttendanceMethod,
     AttendanceRecord,
@@ -29,6 +28,7 @@ from imh_course.models import (
 from imh_course.operations.audit import Actor
 from imh_course.operations.progress import mark_reading_complete
 from imh_course.operations.quizzes import submit_attempt
+from imh_course.records.ledgers import credit_policy, learner_ledger
 from imh_course.rules.credit import AttendanceStatus
 
 GOOD_RATINGS = {"objectives_met": "5", "instructors": "4", "relevance": "5"}

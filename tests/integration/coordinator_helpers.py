@@ -12,7 +12,6 @@ from flask import current_app
 from sqlalchemy import select
 
 from imh_course.extensions import db
-from imh_course.ledgers import credit_policy, learner_ledger
 from imh_course.models import (
     AttendanceMethod,
     AttendanceRecord,
@@ -33,8 +32,9 @@ from imh_course.models import (
 )
 from imh_course.operations.accounts import ProfileData, create_user
 from imh_course.operations.audit import Actor
-from imh_course.roles import Role
+from imh_course.records.ledgers import credit_policy, learner_ledger
 from imh_course.rules.credit import AttendanceStatus
+from imh_course.security.roles import Role
 
 SECRET_TEXT = "my private reflection about my own ghosts"
 

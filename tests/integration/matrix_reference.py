@@ -27,7 +27,6 @@ from flask import current_app
 from sqlalchemy import Row, Select, func, select
 
 from imh_course.extensions import db
-from imh_course.ledgers import credit_policy
 from imh_course.models.accounts import LearnerProfile, User
 from imh_course.models.attendance import AttendanceEvidence, AttendanceRecord
 from imh_course.models.certificates import Attestation, Certificate, CertificateStatus, EvaluationReceipt
@@ -37,6 +36,7 @@ from imh_course.models.progress import ExerciseResponse, ReadingCompletion, Resp
 from imh_course.models.quizzes import QuizAttempt
 from imh_course.models.types import utcnow
 from imh_course.operations.certificates import ATTESTATION_STALE, LICENSE_NUMBER_MISSING, completion_policy
+from imh_course.records.ledgers import credit_policy
 from imh_course.reports.charts import Bar
 from imh_course.rules.completion import (
     ATTESTATION_MISSING,

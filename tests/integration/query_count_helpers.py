@@ -60,8 +60,8 @@ from imh_course.operations.certificates import reissue_certificate
 from imh_course.operations.offerings import OfferingData, create_offering, schedule_meetings
 from imh_course.operations.quiz_authoring import OptionDraft, QuestionDraft, add_question, session_quiz
 from imh_course.operations.tokens import issue_token
-from imh_course.roles import Role
 from imh_course.rules.credit import AttendanceStatus
+from imh_course.security.roles import Role
 from tests.access_world import EMAILS
 from tests.conftest import TEST_PASSWORD
 from tests.integration.authoring_helpers import make_response

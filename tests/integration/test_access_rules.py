@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from imh_course.access import ACCESS_ATTR
-from imh_course.roles import Role
+from imh_course.security.access import ACCESS_ATTR
+from imh_course.security.roles import Role
 
 #: Blueprint static files are public by nature (CSS only; no personal data).
 STATIC_ENDPOINTS = {"imh.static", "static"}

@@ -19,7 +19,7 @@ from imh_course.models.outbox import OutboxMessage
 from imh_course.operations.account_admin import AccountData, update_account
 from imh_course.operations.accounts import AccountError
 from imh_course.operations.audit import Actor
-from imh_course.roles import Role
+from imh_course.security.roles import Role
 from tests.conftest import TEST_PASSWORD
 
 ADMIN = "admin@example.org"

@@ -7,7 +7,7 @@ from datetime import timedelta
 from imh_course.extensions import db
 from imh_course.models import TokenPurpose, User
 from imh_course.operations.tokens import issue_token
-from imh_course.roles import Role
+from imh_course.security.roles import Role
 
 NEW_PASSWORD = "a-brand-new-passphrase"
 

@@ -10,9 +10,8 @@ import pytest
 from flask import g
 from sqlalchemy import func, select
 
-from imh_course.checkin_codes import code_for
 from imh_course.extensions import db
-from imh_course.forms_attendance import MarkForm
+from imh_course.forms.attendance import MarkForm
 from imh_course.models import (
     AttendanceEvidence,
     AttendanceMethod,
@@ -41,8 +40,9 @@ from imh_course.operations.checkin import (
     open_checkin,
     self_check_in,
 )
-from imh_course.roles import Role
+from imh_course.rules.checkin_codes import code_for
 from imh_course.rules.credit import AttendanceStatus
+from imh_course.security.roles import Role
 
 NY = ZoneInfo("America/New_York")
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from imh_course.extensions import db
 from imh_course.models import AuditEvent
-from imh_course.roles import Role
+from imh_course.security.roles import Role
 
 
 def _is_postgres() -> bool:

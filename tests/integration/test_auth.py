@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imh_course.roles import Role
+from imh_course.security.roles import Role
 from imh_course.views.auth import GENERIC_FAILURE
 from imh_course.views.helpers import is_safe_next
 from tests.conftest import TEST_PASSWORD

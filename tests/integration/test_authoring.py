@@ -12,7 +12,7 @@ from imh_course.models.progress import ExerciseResponse
 from imh_course.models.quizzes import QuizAttempt
 from imh_course.operations import authoring as ops
 from imh_course.operations import quiz_authoring as quiz_ops
-from imh_course.roles import Role
+from imh_course.security.roles import Role
 from tests.integration.authoring_helpers import (
     current_exercise,
     current_quiz_of,

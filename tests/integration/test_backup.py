@@ -109,7 +109,7 @@ def test_restore_refuses_a_database_with_data_unless_forced(seeded, tmp_path):
     with app.app_context():
         from imh_course.operations.accounts import create_user
         from imh_course.operations.audit import Actor
-        from imh_course.roles import Role
+        from imh_course.security.roles import Role
 
         create_user(Actor.system(), email="late@example.org", full_name="Late", roles=[Role.LEARNER])
         db.session.commit()

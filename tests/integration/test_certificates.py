@@ -8,11 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from imh_course.certificate_facts import certificate_name
 from imh_course.documents._pdf import format_date, format_date_range
 from imh_course.documents.certificate import CertificateFacts, facts_digest
 from imh_course.extensions import db
-from imh_course.ledgers import credit_policy, learner_ledger
 from imh_course.models import AuditEvent, Certificate, CertificateStatus, LearnerProfile, Offering, User
 from imh_course.operations.audit import Actor
 from imh_course.operations.certificates import (
@@ -22,9 +20,11 @@ from imh_course.operations.certificates import (
     reissue_certificate,
     revoke_certificate,
 )
-from imh_course.roles import Role
+from imh_course.records.certificate_facts import certificate_name
+from imh_course.records.ledgers import credit_policy, learner_ledger
 from imh_course.rules.completion import ATTESTATION_MISSING, EVALUATION_MISSING, NO_CE_MINUTES
 from imh_course.rules.credit import format_hours
+from imh_course.security.roles import Role
 from tests.integration.certificate_helpers import (
     attend,
     attest,

@@ -17,14 +17,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app import create_app
-from imh_course import content_snapshot
 from imh_course.content.loader import load_catalog
 from imh_course.content.sync import sync_catalog
 from imh_course.extensions import db
-from imh_course.ledgers import credit_policy, learner_ledger
+from imh_course.models import content_revision
 from imh_course.models.curriculum import ContentOrigin, Exercise, Quiz, Reading
 from imh_course.models.offerings import Offering
 from imh_course.operations import authoring as ops
+from imh_course.records import content_snapshot
+from imh_course.records.ledgers import credit_policy, learner_ledger
 from tests.conftest import REPO_ROOT, TEST_PASSWORD, _base_config
 from tests.integration.authoring_helpers import (
     current_quiz_of,
@@ -252,7 +253,7 @@ def test_a_content_write_that_forgets_the_explicit_bump_still_shows(other_app, l
     """The before-flush safety net: content changed through the ORM by a code path that never calls
     ``bump_content_revision`` (a future one, say) still reaches every worker's next request."""
     on_both(learners, demo, 1)  # both workers have a warm snapshot
-    monkeypatch.setattr(content_snapshot, "bump_content_revision", lambda **_kw: None)
+    monkeypatch.setattr(content_revision, "bump_content_revision", lambda **_kw: None)
     with other_app.app_context():
         reading = db.session.scalar(
             select(Reading).where(Reading.key == readings_for(1)[0].key, Reading.is_current.is_(True))

@@ -23,7 +23,7 @@ from imh_course.models import (
 from imh_course.operations.audit import Actor
 from imh_course.operations.certificates import issue_certificate
 from imh_course.operations.tokens import issue_token
-from imh_course.roles import Role
+from imh_course.security.roles import Role
 from tests.integration.coordinator_helpers import SECRET_TEXT, give_records
 
 

@@ -21,7 +21,7 @@ from imh_course.models import (
 )
 from imh_course.operations.audit import Actor
 from imh_course.operations.evaluation import EvaluationError, submit_evaluation
-from imh_course.roles import Role
+from imh_course.security.roles import Role
 from tests.integration.certificate_helpers import attend, attest, ce_minutes, evaluate
 
 pytestmark = pytest.mark.usefixtures("demo")

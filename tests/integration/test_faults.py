@@ -13,7 +13,7 @@ from imh_course.extensions import db
 from imh_course.models import User
 from imh_course.models.accounts import LearnerProfile
 from imh_course.models.audit import AuditEvent
-from imh_course.roles import Role
+from imh_course.security.roles import Role
 from tests.conftest import TEST_PASSWORD
 
 FRIENDLY = "briefly unavailable"

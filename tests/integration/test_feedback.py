@@ -11,7 +11,7 @@ from imh_course.models.curriculum import Exercise
 from imh_course.models.offerings import DeliveryFormat, Enrolment, InstructorAssignment, Offering, Term
 from imh_course.models.progress import ResponseFeedback
 from imh_course.operations.feedback import FeedbackError, add_feedback
-from imh_course.roles import Role
+from imh_course.security.roles import Role
 from tests.integration.authoring_helpers import instructor_actor, make_response, page_findings, session_number
 from tests.xss import load_xss_corpus, unsafe_markup
 

@@ -65,7 +65,7 @@ NOT_NUMBERS = {
 #: Forms only an LMS can open (a signed launch comes first), with the test that posts hostile
 #: numbers to them instead.
 COVERED_ELSEWHERE = {
-    "forms_lti.DeepLinkForm": "test_lti_deep_linking.py::test_hostile_numbers_in_the_picker_change_nothing",
+    "forms.lti.DeepLinkForm": "test_lti_deep_linking.py::test_hostile_numbers_in_the_picker_change_nothing",
 }
 NUMERIC = (IntegerField, DecimalField, FloatField)
 
@@ -117,7 +117,8 @@ def number_fields() -> dict[str, list[str]]:
             if _carries_a_number(unbound) and name not in NOT_NUMBERS
         ]
         if names:
-            found[f"{form_class.__module__.rsplit('.', 1)[-1]}.{form_class.__name__}"] = sorted(names)
+            key = f"{form_class.__module__.removeprefix('imh_course.')}.{form_class.__name__}"
+            found[key] = sorted(names)
     return found
 
 
@@ -161,46 +162,46 @@ def _attest(app: Flask, built: object) -> dict[str, object]:
 SAVE = {"save": "Save"}
 # fmt: off
 CASES: dict[str, list[Case]] = {
-    "forms_authoring.ExerciseForm": [
+    "forms.authoring.ExerciseForm": [
         Case("imh.authoring_exercise_edit", "instructor", typed=lambda *_: {"title": "Changed", **SAVE}),
     ],
-    "forms_authoring.QuestionForm": [
+    "forms.authoring.QuestionForm": [
         Case("imh.authoring_question_edit", "instructor",
              typed=lambda *_: {"prompt": "Changed?", "save": "Save question"}),
     ],
-    "forms_authoring.QuizSettingsForm": [
+    "forms.authoring.QuizSettingsForm": [
         Case("imh.authoring_quiz_settings", "instructor",
              typed=lambda *_: {"title": "Changed", "save": "Save quiz settings"}),
     ],
-    "forms_authoring.NewQuizForm": [
+    "forms.authoring.NewQuizForm": [
         Case("imh.authoring_quiz_new", "instructor", values={"number": 5}, prepare=_retire_quiz_5,
              typed=lambda *_: question_form() | {"estimated_minutes": "5", "save": "Create quiz"}),
     ],
-    "forms_authoring.ActionForm": [
+    "forms.authoring.ActionForm": [
         Case("imh.authoring_exercise_publish", "instructor", page="imh.authoring_session",
              values={"action": "unpublish"}),
         Case("imh.authoring_quiz_publish", "instructor", page="imh.authoring_session",
              values={"action": "unpublish"}),
         Case("imh.authoring_question_remove", "instructor", page="imh.authoring_session"),
     ],
-    "forms_coordinator.OfferingForm": [
+    "forms.coordinator.OfferingForm": [
         Case("imh.offering_edit", "coordinator",
              typed=lambda *_: {"location": "Room 9", "submit": "Save offering"}),
     ],
-    "forms_coordinator.ScheduleForm": [
+    "forms.coordinator.ScheduleForm": [
         Case("imh.meetings_schedule", "coordinator", prepare=_offering_without_meetings,
              typed=lambda *_: {"first_date": "2031-01-06", "start_time": "12:00",
                                "submit": "Generate the meetings"}),
     ],
-    "forms.QuizFormBase": [Case("imh.quiz", "other_learner", typed=_quiz_answers)],
-    "forms_lti.ResourceLinkForm": [
+    "forms.common.QuizFormBase": [Case("imh.quiz", "other_learner", typed=_quiz_answers)],
+    "forms.lti.ResourceLinkForm": [
         Case("imh.lti_resource_link", "admin", typed=lambda *_: {"submit": "Connect"}),
     ],
-    "forms_certificates.EvaluationForm": [
+    "forms.certificates.EvaluationForm": [
         Case("imh.evaluation", "other_learner", prepare=_other_learner_finishes,
              typed=lambda *_: GOOD_RATINGS),
     ],
-    "forms_certificates.AttestationForm": [
+    "forms.certificates.AttestationForm": [
         Case("imh.attest", "other_learner", page="imh.learner_certificates", prepare=_other_learner_finishes,
              typed=_attest),
     ],
@@ -300,10 +301,10 @@ def _errors(response) -> list[str]:  # noqa: ANN001
 
 def test_the_walk_finds_the_number_fields() -> None:
     found = number_fields()
-    assert "estimated_minutes" in found["forms_authoring.ExerciseForm"]
-    assert {"attempt_no", "quiz_version"} <= set(found["forms.QuizFormBase"])
-    assert {"year", "instructors"} <= set(found["forms_coordinator.OfferingForm"])
-    assert "objectives_met" in found["forms_certificates.EvaluationForm"]
+    assert "estimated_minutes" in found["forms.authoring.ExerciseForm"]
+    assert {"attempt_no", "quiz_version"} <= set(found["forms.common.QuizFormBase"])
+    assert {"year", "instructors"} <= set(found["forms.coordinator.OfferingForm"])
+    assert "objectives_met" in found["forms.certificates.EvaluationForm"]
 
 
 def test_every_integer_field_has_a_range_inside_the_column() -> None:

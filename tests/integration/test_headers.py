@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from imh_course.security import CSP
+from imh_course.security.hooks import CSP
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "imh_course" / "templates"
 

@@ -17,7 +17,7 @@ from imh_course.models import (
     QuizAttempt,
     ReadingCompletion,
 )
-from imh_course.roles import Role
+from imh_course.security.roles import Role
 from tests.integration.learner_helpers import exercise_for, quiz_for, quiz_form, readings_for
 
 

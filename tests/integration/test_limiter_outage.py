@@ -16,7 +16,7 @@ import pytest
 
 from app import create_app
 from imh_course.extensions import db
-from imh_course.roles import Role
+from imh_course.security.roles import Role
 from tests.conftest import TEST_PASSWORD
 from tests.integration.test_rate_limit import limited_config
 

@@ -21,8 +21,8 @@ from imh_course.models.types import utcnow
 from imh_course.operations.audit import Actor, record_event
 from imh_course.operations.certificates import learner_standing
 from imh_course.reports.matrix_data import load_matrix
-from imh_course.roles import Role
 from imh_course.rules.credit import AttendanceStatus
+from imh_course.security.roles import Role
 from tests.integration.coordinator_helpers import SECRET_TEXT, enrol_many, give_records, meetings_of
 
 

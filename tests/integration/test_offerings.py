@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from imh_course.extensions import db
 from imh_course.models import AuditEvent, BoardApproval, InstructorAssignment, Meeting, Offering, Term
-from imh_course.roles import Role
+from imh_course.security.roles import Role
 from tests.integration.coordinator_helpers import enrol_many, give_records, meetings_of
 
 NY = ZoneInfo("America/New_York")

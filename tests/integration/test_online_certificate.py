@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from imh_course.extensions import db
-from imh_course.ledgers import credit_policy
 from imh_course.models import Offering
 from imh_course.operations.participant_import import apply_import
+from imh_course.records.ledgers import credit_policy
 from tests.integration.certificate_helpers import attend, attest, evaluate, finish_independent_work, pdf_text
 from tests.integration.participant_helpers import class_report, online_meeting
 from tests.integration.test_attendance import actor

@@ -246,7 +246,7 @@ _ = (User, TEST_PASSWORD)
 
 def test_outbox_page_shows_the_reason_and_retry_now_delivers(app, client, login, make_user, smtp):
     """A coordinator sees a failed message with its reason, retries it, and the next pass sends it."""
-    from imh_course.roles import Role
+    from imh_course.security.roles import Role
 
     make_user(Role.COORDINATOR, email="coord@example.org")
     _queue(1)
@@ -270,7 +270,7 @@ def test_outbox_page_shows_the_reason_and_retry_now_delivers(app, client, login,
 
 def test_admin_reads_a_file_delivered_message_in_the_browser(app, client, login, make_user):
     """Embedded default: the invitation written to a file is readable on the admin's outbox page."""
-    from imh_course.roles import Role
+    from imh_course.security.roles import Role
 
     app.config["IMH_MAIL_SERVER"] = ""
     make_user(Role.ADMIN, email="root@example.org")

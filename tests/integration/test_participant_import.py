@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from imh_course.extensions import db
-from imh_course.ledgers import credit_policy
 from imh_course.models import (
     AttendanceEvidence,
     AttendanceMethod,
@@ -22,6 +21,7 @@ from imh_course.models import (
 )
 from imh_course.operations.attendance import AttendanceError, mark, needs_departure
 from imh_course.operations.participant_import import AlreadyApplied, apply_import, preview_import
+from imh_course.records.ledgers import credit_policy
 from imh_course.rules.credit import AttendanceStatus
 from tests.integration.participant_helpers import START, class_report, online_meeting
 from tests.integration.test_attendance import actor, count, events, record_of
@@ -191,7 +191,7 @@ def test_a_learner_who_never_left_is_flagged_not_credited(app, demo, meeting):
 
 def test_instructors_of_other_offerings_cannot_apply(app, demo, meeting, make_user):
     from imh_course.operations.audit import Actor
-    from imh_course.roles import Role
+    from imh_course.security.roles import Role
 
     other = make_user(Role.INSTRUCTOR, email="else@example.org")
     with pytest.raises(AttendanceError, match="do not take attendance"):

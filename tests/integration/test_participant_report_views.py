@@ -142,8 +142,8 @@ def test_a_tampered_or_missing_report_field_is_a_clear_400(client, demo, login, 
 
 
 def test_the_ce_roster_names_the_report_behind_the_attendance(app, client, demo, login, meeting):
-    from imh_course.ledgers import credit_policy
     from imh_course.operations.participant_import import apply_import
+    from imh_course.records.ledgers import credit_policy
     from tests.integration.test_attendance import actor
     from tests.integration.test_exports import read_csv
 

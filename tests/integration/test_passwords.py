@@ -12,7 +12,7 @@ from imh_course.models import AccountToken, OutboxMessage, TokenPurpose, User
 from imh_course.models.audit import AuditEvent
 from imh_course.models.types import utcnow
 from imh_course.operations.tokens import issue_token
-from imh_course.roles import Role
+from imh_course.security.roles import Role
 from imh_course.views.account import FORGOT_MESSAGE
 from tests.conftest import TEST_PASSWORD
 

@@ -21,7 +21,7 @@ from flask import Flask, url_for
 
 from app import create_app
 from imh_course.extensions import db
-from imh_course.roles import Role
+from imh_course.security.roles import Role
 from tests.access_world import EMAILS, EXPECTED, PERSONAS
 from tests.conftest import PG_URL, _base_config, _truncate_postgres
 from tests.integration.learner_helpers import exercise_for, quiz_for, quiz_form, readings_for

@@ -12,7 +12,7 @@ from flask import g
 
 from app import create_app
 from imh_course.extensions import db
-from imh_course.roles import Role
+from imh_course.security.roles import Role
 from tests.conftest import TEST_PASSWORD
 
 REDIS_URL = os.environ.get("IMH_TEST_REDIS_URL", "redis://127.0.0.1:6379")
@@ -319,7 +319,7 @@ class TestSharedStorage:
         from limits.storage import storage_from_string
         from limits.strategies import MovingWindowRateLimiter
 
-        from imh_course.security import THROTTLE_EXTENSION
+        from imh_course.security.hooks import THROTTLE_EXTENSION
 
         storage = app.extensions[THROTTLE_EXTENSION].storage
         gone = storage_from_string("redis://127.0.0.1:1")  # as when Redis stops: connections refused

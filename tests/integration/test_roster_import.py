@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from imh_course.extensions import db
 from imh_course.models import AccountToken, AuditEvent, Enrolment, EnrolmentStatus, Funding, User
 from imh_course.operations.roster_csv import parse_roster
-from imh_course.roles import Role
+from imh_course.security.roles import Role
 
 HEADER = "name,email,discipline,license type,license number,funding"
 GOOD_LINES = [

@@ -8,8 +8,9 @@ import re
 import pytest
 from flask import g
 
-from imh_course import security_log, sessions
-from imh_course.roles import Role
+from imh_course.security import log as security_log
+from imh_course.security import sessions
+from imh_course.security.roles import Role
 from tests.conftest import TEST_PASSWORD
 
 NEW_PASSWORD = "seven quiet harbours at dawn"

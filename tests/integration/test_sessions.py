@@ -9,9 +9,9 @@ import pytest
 from flask import g
 
 from app import create_app
-from imh_course import sessions
 from imh_course.extensions import db
-from imh_course.roles import Role
+from imh_course.security import sessions
+from imh_course.security.roles import Role
 from tests.conftest import TEST_PASSWORD
 
 

@@ -11,7 +11,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from imh_course.certificate_facts import certificate_name
 from imh_course.extensions import db
 from imh_course.models import AuditEvent, Certificate, CertificateStatus, LearnerProfile, Offering, User
 from imh_course.operations.attendance import mark
@@ -19,8 +18,9 @@ from imh_course.operations.audit import Actor
 from imh_course.operations.offerings import update_meeting
 from imh_course.operations.profile import ProfileData, update_profile
 from imh_course.operations.stale_certificates import stale_certificates
-from imh_course.roles import Role
+from imh_course.records.certificate_facts import certificate_name
 from imh_course.rules.credit import AttendanceStatus
+from imh_course.security.roles import Role
 from tests.integration.certificate_helpers import (
     attend,
     attest,

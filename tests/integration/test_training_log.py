@@ -8,8 +8,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from imh_course.extensions import db
-from imh_course.ledgers import credit_policy, learner_ledger
 from imh_course.models import Offering
+from imh_course.records.ledgers import credit_policy, learner_ledger
 from imh_course.rules.credit import format_hours
 from tests.integration.certificate_helpers import attend, finish_independent_work, meetings_of, pdf_text
 

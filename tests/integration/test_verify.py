@@ -144,7 +144,7 @@ class TestRateLimit:
 def test_every_certificate_route_declares_access(app):
     """Verification (of an id, or of a pasted credential at /verify) is public; every other
     certificate route needs a signed-in person."""
-    from imh_course.access import ACCESS_ATTR
+    from imh_course.security.access import ACCESS_ATTR
 
     for rule in app.url_map.iter_rules():
         if any(

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imh_course import checkin_codes
-from imh_course.checkin_codes import accepts, code_for, normalise, period_number, seconds_left
+from imh_course.rules import checkin_codes
+from imh_course.rules.checkin_codes import accepts, code_for, normalise, period_number, seconds_left
 
 SECRET = "a3f1c0de" * 8
 T0 = datetime(2026, 3, 3, 17, 0, 0, tzinfo=UTC)  # a period boundary (epoch seconds divisible by 120)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
-from imh_course.content_snapshot import ExerciseInfo, QuizInfo, ReadingInfo, SessionInfo
-from imh_course.ledgers import (
+from imh_course.models.progress import ResponseStatus
+from imh_course.records.content_snapshot import ExerciseInfo, QuizInfo, ReadingInfo, SessionInfo
+from imh_course.records.ledgers import (
     AttemptInfo,
     AttendanceInfo,
     CompletionInfo,
@@ -16,7 +17,6 @@ from imh_course.ledgers import (
     SessionLedger,
     credit_for,
 )
-from imh_course.models.progress import ResponseStatus
 from imh_course.rules.credit import AttendanceStatus, CreditPolicy, MeetingWindow
 from imh_course.views.learner import live_checkin
 

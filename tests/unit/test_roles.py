@@ -1,6 +1,12 @@
 """The one role -> permission table."""
 
-from imh_course.roles import ROLE_PERMISSIONS, Permission, Role, permissions_for, unassigned_permissions
+from imh_course.security.roles import (
+    ROLE_PERMISSIONS,
+    Permission,
+    Role,
+    permissions_for,
+    unassigned_permissions,
+)
 
 
 def test_every_permission_belongs_to_some_role():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imh_course.forms_messages import (
+from imh_course.forms.messages import (
     email_address,
     in_range,
     max_length,
@@ -67,7 +67,7 @@ def test_validators_carry_the_messages():
 
 
 def test_a_validator_refuses_a_message_from_elsewhere():
-    with pytest.raises(TypeError, match="forms_messages"):
+    with pytest.raises(TypeError, match="forms.messages"):
         required("This field is required.")  # type: ignore[arg-type]
 
 

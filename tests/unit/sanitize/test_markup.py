@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from imh_course.markup import nest_headings, render_learner_text, render_markdown
-from imh_course.sanitize import LINK_REL, sanitize_rich_text
+from imh_course.security.sanitize import LINK_REL, sanitize_rich_text
 from tests.xss import load_xss_corpus, parse_elements, unsafe_markup
 
 CORPUS = load_xss_corpus()

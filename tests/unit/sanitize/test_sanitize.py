@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from imh_course.sanitize import (
+from imh_course.security.sanitize import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_CSS_PROPERTIES,
     ALLOWED_PROTOCOLS,

@@ -15,9 +15,9 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
 
-from .extensions import db, login_manager
-from .models.accounts import User
-from .models.offerings import Enrolment, EnrolmentStatus, InstructorAssignment, Offering
+from ..extensions import db, login_manager
+from ..models.accounts import User
+from ..models.offerings import Enrolment, EnrolmentStatus, InstructorAssignment, Offering
 from .roles import Permission
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -17,7 +17,7 @@ import time
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user, user_logged_in
 
-from . import security_log
+from . import log as security_log
 from .access import ACCESS_ATTR
 
 SIGNED_IN_AT = "_imh_signed_in_at"

@@ -6,10 +6,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SubmitField, TextAreaField
 from wtforms.validators import Regexp
 
-from .forms import strip_text
-from .forms_messages import RELOAD, choose, enter, max_length, required, required_input, tick
-from .operations.certificates import MAX_REASON_CHARS
-from .operations.evaluation import MAX_COMMENT_CHARS, RATING_QUESTIONS, RATING_SCALE
+from ..operations.certificates import MAX_REASON_CHARS
+from ..operations.evaluation import MAX_COMMENT_CHARS, RATING_QUESTIONS, RATING_SCALE
+from .common import strip_text
+from .messages import RELOAD, choose, enter, max_length, required, required_input, tick
 
 RATING_CHOICES = [SelectChoice(str(value), f"{value} — {label}") for value, label in RATING_SCALE]
 _LABELS = dict(RATING_QUESTIONS)

@@ -27,8 +27,17 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .forms import strip_text
-from .forms_messages import (
+from ..models.offerings import FUNDING_LABELS, DeliveryFormat, Funding, Term
+from ..operations.offerings import zone_problem
+from ..rules.licenses import (
+    BOARD_LABELS,
+    LICENSE_TYPES,
+    Board,
+    validate_license_number,
+    validate_provider_number,
+)
+from .common import strip_text
+from .messages import (
     choose,
     email_address,
     enter,
@@ -39,15 +48,6 @@ from .forms_messages import (
     sentence,
     tick,
     whole_number,
-)
-from .models.offerings import FUNDING_LABELS, DeliveryFormat, Funding, Term
-from .operations.offerings import zone_problem
-from .rules.licenses import (
-    BOARD_LABELS,
-    LICENSE_TYPES,
-    Board,
-    validate_license_number,
-    validate_provider_number,
 )
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -14,17 +14,17 @@ from zoneinfo import ZoneInfo
 from flask import url_for
 from sqlalchemy import select
 
-from .documents.certificate import CertificateFacts
-from .documents.training_log import LogEntry, TrainingLog
-from .extensions import db
+from ..documents.certificate import CertificateFacts
+from ..documents.training_log import LogEntry, TrainingLog
+from ..extensions import db
+from ..models.accounts import User
+from ..models.offerings import FORMAT_LABELS, InstructorAssignment, Offering
+from ..rules.ce_standing import CeStanding, ce_standing
+from ..rules.completion import CertificateKind
+from ..rules.credit import CreditPolicy, format_hours, minutes_to_hours
+from ..rules.licenses import Approval
+from ..rules.staleness import record_now
 from .ledgers import LearnerLedger
-from .models.accounts import User
-from .models.offerings import FORMAT_LABELS, InstructorAssignment, Offering
-from .rules.ce_standing import CeStanding, ce_standing
-from .rules.completion import CertificateKind
-from .rules.credit import CreditPolicy, format_hours, minutes_to_hours
-from .rules.licenses import Approval
-from .rules.staleness import record_now
 
 #: Face-to-face and independent hours are plain clock hours, whatever the CE minutes-per-hour.
 CLOCK = CreditPolicy(minutes_per_hour=60)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange
 
-from .rules.messages import (
+from ..rules.messages import (
     RELOAD,
     FormMessage,
     choose,
@@ -72,5 +72,5 @@ def email_address() -> Email:
 
 def _checked(message: str) -> FormMessage:
     if not isinstance(message, FormMessage):
-        raise TypeError("form messages come from imh_course.forms_messages")
+        raise TypeError("form messages come from imh_course.forms.messages")
     return message

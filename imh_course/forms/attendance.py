@@ -7,12 +7,12 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, SubmitField, TimeField
 from wtforms.validators import AnyOf, Optional, Regexp
 
-from .checkin_codes import normalise
-from .forms import strip_text
-from .forms_messages import RELOAD, choose, enter, max_length, required, sentence
-from .operations.attendance import MAX_REASON_CHARS
-from .operations.checkin import CheckInIntent
-from .rules.credit import AttendanceStatus
+from ..operations.attendance import MAX_REASON_CHARS
+from ..operations.checkin import CheckInIntent
+from ..rules.checkin_codes import normalise
+from ..rules.credit import AttendanceStatus
+from .common import strip_text
+from .messages import RELOAD, choose, enter, max_length, required, sentence
 
 STATUS_LABELS = {
     AttendanceStatus.PRESENT: "Present",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Flask, abort, request
 
-from .rules.text import control_character_in
+from ..rules.text import control_character_in
 
 MESSAGE = (
     "Part of what you sent contains a control character (for example a NUL byte) that cannot be "

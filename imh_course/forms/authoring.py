@@ -24,10 +24,10 @@ from wtforms import (
 )
 from wtforms.validators import Optional
 
-from .content.schema import ExerciseKind, QuestionKind
-from .forms_messages import enter, in_range, max_length, required, required_input, whole_number
-from .operations.authoring import ExerciseDraft
-from .operations.quiz_authoring import OptionDraft, QuestionDraft, QuizSettings
+from ..content.schema import ExerciseKind, QuestionKind
+from ..operations.authoring import ExerciseDraft
+from ..operations.quiz_authoring import OptionDraft, QuestionDraft, QuizSettings
+from .messages import enter, in_range, max_length, required, required_input, whole_number
 
 MAX_OPTIONS = 8
 MARKDOWN_HINT = (

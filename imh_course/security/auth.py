@@ -16,7 +16,7 @@ from flask_login import LoginManager
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .extensions import db
+from ..extensions import db
 
 _DUMMY_HASH: dict[tuple[int, int, int], str] = {}
 
@@ -83,7 +83,7 @@ def session_identifier() -> str:
 
 
 def load_user(cookie_id: str):  # noqa: ANN201 - Flask-Login callback
-    from .models.accounts import User
+    from ..models.accounts import User
 
     user_id, _, token = cookie_id.partition(":")
     if not user_id.isdigit() or len(user_id) > 18 or not token:  # 18 digits: within BIGINT

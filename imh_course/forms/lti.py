@@ -8,9 +8,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import URL, Optional, ValidationError
 
-from .forms import strip_text
-from .forms_messages import RELOAD, choose, email_address, enter, max_length, required, sentence
-from .lti.embedding import origin
+from ..lti.embedding import origin
+from .common import strip_text
+from .messages import RELOAD, choose, email_address, enter, max_length, required, sentence
 
 URL_CHECK = URL(require_tld=False, message=sentence("Enter a full web address starting with https://."))
 

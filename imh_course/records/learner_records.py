@@ -28,13 +28,13 @@ from sqlalchemy import (
     union_all,
 )
 
-from .extensions import db
-from .models.attendance import AttendanceRecord, CheckInWindow
-from .models.offerings import Meeting
-from .models.progress import ExerciseResponse, ReadingCompletion, ResponseStatus
-from .models.quizzes import QuizAttempt
-from .models.types import UTCDateTime
-from .rules.credit import AttendanceStatus
+from ..extensions import db
+from ..models.attendance import AttendanceRecord, CheckInWindow
+from ..models.offerings import Meeting
+from ..models.progress import ExerciseResponse, ReadingCompletion, ResponseStatus
+from ..models.quizzes import QuizAttempt
+from ..models.types import UTCDateTime
+from ..rules.credit import AttendanceStatus
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,9 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import ValidationError
 
-from .forms import strip_text
-from .forms_messages import email_address, enter, max_length, min_length, required, sentence
-from .operations.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from ..operations.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from .common import strip_text
+from .messages import email_address, enter, max_length, min_length, required, sentence
 
 
 class ChangePasswordForm(FlaskForm):

@@ -20,7 +20,8 @@ from wtforms import (
 from wtforms.validators import Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .forms_messages import (
+from ..rules.licenses import LICENSE_TYPES, license_label, validate_license_number
+from .messages import (
     choose,
     email_address,
     enter,
@@ -30,7 +31,6 @@ from .forms_messages import (
     required_input,
     sentence,
 )
-from .rules.licenses import LICENSE_TYPES, license_label, validate_license_number
 
 
 def strip_text(value: str | None) -> str | None:

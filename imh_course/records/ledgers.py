@@ -21,31 +21,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .content_snapshot import (
-    CourseSnapshot,
-    ExerciseInfo,
-    QuizInfo,
-    ReadingInfo,
-    SessionInfo,
-    course_snapshot,
-)
-from .extensions import db
-from .learner_records import (
-    AttemptInfo,
-    AttendanceInfo,
-    CompletionInfo,
-    MeetingInfo,
-    ResponseInfo,
-    meetings_of,
-    work_of,
-)
-from .models.attendance import AttendanceRecord
-from .models.curriculum import Exercise, Quiz, Reading
-from .models.offerings import Meeting, Offering
-from .models.progress import ResponseStatus
-from .models.types import utcnow
-from .rules.ce_standing import CeStanding, FaceToFace, face_to_face
-from .rules.credit import (
+from ..extensions import db
+from ..models.attendance import AttendanceRecord
+from ..models.curriculum import Exercise, Quiz, Reading
+from ..models.offerings import Meeting, Offering
+from ..models.progress import ResponseStatus
+from ..models.types import utcnow
+from ..rules.ce_standing import CeStanding, FaceToFace, face_to_face
+from ..rules.credit import (
     AttendanceStatus,
     CreditMode,
     CreditPolicy,
@@ -55,6 +38,23 @@ from .rules.credit import (
     independent_minutes,
     meeting_credit,
     minutes_to_hours,
+)
+from .content_snapshot import (
+    CourseSnapshot,
+    ExerciseInfo,
+    QuizInfo,
+    ReadingInfo,
+    SessionInfo,
+    course_snapshot,
+)
+from .learner_records import (
+    AttemptInfo,
+    AttendanceInfo,
+    CompletionInfo,
+    MeetingInfo,
+    ResponseInfo,
+    meetings_of,
+    work_of,
 )
 
 #: Hours of independent learning are plain clock hours (60 minutes), never CE hours.

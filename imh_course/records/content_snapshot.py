@@ -8,9 +8,10 @@ browser or (un)published.
 How it stays correct with several gunicorn workers (or hosts):
 
 * ``Course.content_revision`` holds a random value. Every code path that changes content calls
-  ``bump_content_revision`` **in the same transaction** (``content/sync.py``, and the copy-on-write
-  and publish helpers of ``operations/authoring.py`` that quiz authoring also goes through), so the
-  new value becomes visible exactly when the new content does.
+  ``bump_content_revision`` (``models/content_revision.py``) **in the same transaction**
+  (``content/sync.py``, and the copy-on-write and publish helpers of ``operations/authoring.py``
+  that quiz authoring also goes through), so the new value becomes visible exactly when the new
+  content does.
 * A request reads the revision from the database (folded into a query it makes anyway, see
   ``views/learner_common.py``) and asks ``course_snapshot(course_id, revision)``: the cached
   snapshot if it was built for that revision, else a fresh one. Nothing in memory is trusted
@@ -35,18 +36,16 @@ from types import MappingProxyType
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event, func, literal, select, union_all, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, literal, select, union_all
 
-from .extensions import db
-from .models.curriculum import (
+from ..extensions import db
+from ..models.curriculum import (
     Course,
     CourseSession,
     Exercise,
     Quiz,
     QuizQuestion,
     Reading,
-    new_content_revision,
 )
 
 #: Key of the per-app cache in ``app.extensions`` (one cache per app: tests build many apps).
@@ -145,44 +144,7 @@ class CourseSnapshot:
         return next((s for s in self.sessions if s.session.number == number), None)
 
 
-# --- keeping the revision -------------------------------------------------------------------------
-
-
-def bump_content_revision(*, session_id: int | None = None) -> None:
-    """Give the course of ``session_id`` (every course when None) a new content revision, in the
-    caller's transaction.
-
-    Call it whenever a course's sessions, readings, exercises or quizzes change: every worker's
-    cached snapshot of it becomes stale when the transaction commits (and not before).
-    """
-    statement = update(Course).values(content_revision=new_content_revision())
-    if session_id is not None:
-        course = select(CourseSession.course_id).where(CourseSession.id == session_id).scalar_subquery()
-        statement = statement.where(Course.id == course)
-    db.session.execute(statement, execution_options={"synchronize_session": False})
-
-
-#: The rows a snapshot is made of: a flush that writes any of them must change the revision.
-CONTENT_MODELS: tuple[type, ...] = (CourseSession, Reading, Exercise, Quiz, QuizQuestion)
-
-
-def _writes_content(session: Session) -> bool:
-    if any(isinstance(obj, CONTENT_MODELS) for obj in (*session.new, *session.deleted)):
-        return True
-    return any(
-        isinstance(obj, CONTENT_MODELS) and session.is_modified(obj, include_collections=False)
-        for obj in session.dirty
-    )
-
-
-@event.listens_for(Session, "before_flush")
-def _bump_on_content_write(session: Session, _context: object, _instances: object) -> None:
-    """Safety net under the explicit bumps: a code path that changes content through the ORM and
-    forgets ``bump_content_revision`` still invalidates every worker's snapshot (every course: the
-    module has one). Core ``update()`` statements on content tables are not seen here; the explicit
-    bumps cover those."""
-    if _writes_content(session):
-        session.connection().execute(update(Course).values(content_revision=new_content_revision()))
+# --- the revision ----------------------------------------------------------------------------------
 
 
 def current_revision(course_id: int) -> str | None:

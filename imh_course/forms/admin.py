@@ -6,10 +6,10 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectChoice, StringField, SubmitField
 from wtforms.validators import Optional
 
-from .forms import strip_text
-from .forms_coordinator import MultiCheckboxField
-from .forms_messages import choose, email_address, enter, max_length, required
-from .roles import Role
+from ..security.roles import Role
+from .common import strip_text
+from .coordinator import MultiCheckboxField
+from .messages import choose, email_address, enter, max_length, required
 
 ROLE_LABELS = {
     Role.LEARNER: "Learner",

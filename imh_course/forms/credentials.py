@@ -7,8 +7,8 @@ from flask_wtf.file import FileField
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Optional
 
-from .credentials.jose import MAX_TOKEN_CHARS
-from .forms_messages import max_length
+from ..credentials.jose import MAX_TOKEN_CHARS
+from .messages import max_length
 
 
 class VerifyCredentialForm(FlaskForm):

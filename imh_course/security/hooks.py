@@ -35,8 +35,8 @@ from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from . import security_log
-from .extensions import login_manager
+from ..extensions import login_manager
+from . import log as security_log
 
 FRAME_ANCESTORS = "imh_frame_ancestors"  # set by lti.embedding.allow_framing
 FORM_ACTION = "imh_form_action"  # set by the LTI deep-linking return page (the platform's origin)
@@ -350,7 +350,7 @@ def _count_signin_failure(response: Response) -> Response:
 
 def _too_many_attempts(retry_after: int, kinds: list[str]) -> tuple[str, int, dict[str, str]]:
     """The sign-in page again, saying what happened, when to retry and that a reset link works."""
-    from .forms import LoginForm
+    from ..forms.common import LoginForm
 
     minutes = max(1, math.ceil(retry_after / 60))
     if "account" in kinds:
