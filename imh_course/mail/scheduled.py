@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from ..certificate_facts import learner_ce_standing
 from ..database import begin_write
 from ..extensions import db
 from ..meeting_calendar import meetings_ics
@@ -30,6 +29,7 @@ from ..models.offerings import Enrolment, EnrolmentStatus, Meeting, Offering
 from ..models.outbox import OutboxMessage
 from ..models.types import utcnow
 from ..operations.attendance import ATTENDED_STATUSES
+from ..records.certificate_facts import learner_ce_standing
 from ..rules.credit import AttendanceStatus
 from ..rules.reminders import (
     SIGN_OUT_LOOKBACK,

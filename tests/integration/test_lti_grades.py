@@ -7,7 +7,6 @@ from datetime import timedelta
 from sqlalchemy import event, func, select, update
 
 from imh_course.extensions import db
-from imh_course.ledgers import credit_policy, learner_ledger
 from imh_course.lti import grades, keys
 from imh_course.lti.platforms import connect_resource_link
 from imh_course.models import (
@@ -25,6 +24,7 @@ from imh_course.models.types import utcnow
 from imh_course.operations.audit import Actor
 from imh_course.operations.progress import mark_reading_complete, save_response
 from imh_course.operations.quizzes import submit_attempt
+from imh_course.records.ledgers import credit_policy, learner_ledger
 from imh_course.rules.lti import AGS_CLAIM, COURSE_ITEM, completion_scores
 from tests.integration.authoring_helpers import make_response
 from tests.integration.certificate_helpers import attend, finish_independent_work

@@ -195,7 +195,7 @@ def test_no_sign_out_mail_goes_once_to_the_learner_missing_a_sign_out(app, demo,
 def test_reminder_and_sign_out_mails_name_ce_only_to_whom_it_will_be_certified(app, demo, smtp):  # noqa: F811
     """Issue 13: the nurse (RN; the offering's approvals do not cover her) is never told of CE, in
     either scheduled email; the LCSW is, from the same one decision (``rules.ce_standing``)."""
-    from imh_course.certificate_facts import learner_ce_standing
+    from imh_course.records.certificate_facts import learner_ce_standing
 
     offering = db.session.get(Offering, demo.offering_id)
     nurse, lcsw = db.session.get(User, demo.nurse_id), db.session.get(User, demo.lcsw_id)
