@@ -34,6 +34,7 @@ from ..rules.lti import (
     Launch,
 )
 from . import keys
+from .urls import tool_urls
 
 PLACEMENT_SALT = "imh-lti-placement"
 REQUEST_SALT = "imh-lti-deep-link"
@@ -102,7 +103,6 @@ def response_jwt(
     platform: LtiPlatform, request: dict[str, Any], offering: Offering, number: int | None
 ) -> str:
     """The signed LtiDeepLinkingResponse carrying one LTI resource link to the course."""
-    from .views_admin import tool_urls
 
     title = f"{offering.course.title} — {offering.term.value.title()} {offering.year}"
     if number:

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from ..extensions import db
 from ..forms.coordinator import ActionForm
 from ..forms.lti import PlatformForm, ResourceLinkForm, UserLinkForm
-from ..mail.notify import external_url
 from ..models.curriculum import CourseSession
 from ..models.lti import LtiPlatform, LtiResourceLink, LtiToolKey, LtiUserLink
 from ..models.offerings import Offering
@@ -35,6 +34,7 @@ from .platforms import (
     update_platform,
 )
 from .roster import RosterError, sync_roster
+from .urls import tool_urls
 
 CANVAS_SCOPES = [
     "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
@@ -47,15 +47,6 @@ CANVAS_SCOPES = [
 
 def _actor() -> Actor:
     return Actor(user=current_user, role=Role.ADMIN.value, ip_address=client_ip())
-
-
-def tool_urls() -> dict[str, str]:
-    return {
-        "login": external_url("imh.lti_login"),
-        "launch": external_url("imh.lti_launch"),
-        "jwks": external_url("imh.lti_jwks"),
-        "site": external_url("imh.course_page"),
-    }
 
 
 @bp.route("/admin/lti")
