@@ -282,3 +282,24 @@ class ServicesServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
+
+
+def linked_platform(app, services: ServicesServer, offering_id: int, claims: dict[str, Any]):  # noqa: ANN001, ANN201
+    """A registered LMS whose token endpoint is ``services``, launched once with ``claims`` (an NRPS
+    or AGS claim), its resource link connected to the offering. Returns (platform, launching client,
+    link)."""
+    from sqlalchemy import select
+
+    from imh_course.lti.platforms import connect_resource_link
+    from imh_course.models import LtiPlatform, LtiResourceLink, Offering
+
+    lms = Platform()
+    lms.register()
+    db.session.get(LtiPlatform, lms.platform_id).token_url = services.url + "/token"
+    db.session.commit()
+    launcher = app.test_client()
+    assert launch(launcher, lms, **claims).status_code == 200
+    link = db.session.scalar(select(LtiResourceLink))
+    connect_resource_link(Actor.system(), link, db.session.get(Offering, offering_id), None)
+    db.session.commit()
+    return lms, launcher, link

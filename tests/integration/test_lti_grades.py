@@ -29,7 +29,7 @@ from imh_course.rules.lti import AGS_CLAIM, COURSE_ITEM, completion_scores
 from tests.integration.authoring_helpers import make_response
 from tests.integration.certificate_helpers import attend, finish_independent_work
 from tests.integration.learner_helpers import answers, current, quiz_for, quiz_form
-from tests.integration.lti_helpers import BASE, Platform, ServicesServer, launch
+from tests.integration.lti_helpers import BASE, Platform, ServicesServer, launch, linked_platform
 
 
 def test_completion_scores_come_from_independent_work_only():
@@ -106,17 +106,8 @@ def _published(model, number: int) -> list:  # noqa: ANN001
 
 def _graded_learner(client, app, demo, lms_services: ServicesServer):  # noqa: ANN001, ANN202
     """An LMS learner launched into the demo offering with grade passback on; the first values sent."""
-    lms = Platform()
-    lms.register()
-    platform = db.session.get(LtiPlatform, lms.platform_id)
-    platform.token_url = lms_services.url + "/token"
-    db.session.commit()
     ags = {AGS_CLAIM: {"scope": [], "lineitems": lms_services.url + "/lineitems"}}
-    launcher = app.test_client()
-    assert launch(launcher, lms, **ags).status_code == 200
-    link = db.session.scalar(select(LtiResourceLink))
-    connect_resource_link(Actor.system(), link, db.session.get(Offering, demo.offering_id), None)
-    db.session.commit()
+    lms, launcher, _link = linked_platform(app, lms_services, demo.offering_id, ags)
     assert launch(launcher, lms, **ags).status_code == 200
     learner = db.session.scalar(select(User).where(User.email == "pat.learner@lms.example.edu"))
     grades.send_due("w0", limit=100)

@@ -8,13 +8,13 @@ from sqlalchemy import select
 from imh_course.extensions import db
 from imh_course.lti import keys
 from imh_course.lti.platforms import connect_resource_link
-from imh_course.models import AuditEvent, Enrolment, LtiPlatform, LtiResourceLink, Offering, User
+from imh_course.models import AuditEvent, Enrolment, LtiResourceLink, Offering, User
 from imh_course.operations.accounts import create_user
 from imh_course.operations.audit import Actor
 from imh_course.rules.lti import LEARNER_ROLE, NRPS_CLAIM, NRPS_SCOPE
 from imh_course.security.roles import Role
 from tests.conftest import TEST_PASSWORD
-from tests.integration.lti_helpers import Platform, ServicesServer, launch
+from tests.integration.lti_helpers import Platform, ServicesServer, launch, linked_platform
 
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 
@@ -37,6 +37,10 @@ def admin(app, login):  # noqa: ARG001
     login("admin@example.org")
 
 
+def _nrps(services: ServicesServer) -> dict:
+    return {NRPS_CLAIM: {"context_memberships_url": services.url + "/members", "service_versions": ["2.0"]}}
+
+
 def test_sync_roster_enrols_learners_and_shows_who_left(client, app, admin, demo):  # noqa: ARG001
     """New learners get accounts and enrolments, returning ones stay, departed ones are listed; audited."""
     keys.rotate(Actor.system())
@@ -50,22 +54,8 @@ def test_sync_roster_enrols_learners_and_shows_who_left(client, app, admin, demo
         _member("s4", "Ina Inactive", status="Inactive"),
     ]
     with ServicesServer(tool_jwks, members) as lms_services:
-        lms = Platform()
-        lms.register()
-        platform = db.session.get(LtiPlatform, lms.platform_id)
-        platform.token_url = lms_services.url + "/token"
-        db.session.commit()
-        nrps = {
-            NRPS_CLAIM: {
-                "context_memberships_url": lms_services.url + "/members",
-                "service_versions": ["2.0"],
-            }
-        }
-        launcher = app.test_client()
-        assert launch(launcher, lms, **nrps).status_code == 200
-        link = db.session.scalar(select(LtiResourceLink))
-        connect_resource_link(Actor.system(), link, db.session.get(Offering, demo.offering_id), None)
-        db.session.commit()
+        nrps = _nrps(lms_services)
+        lms, launcher, link = linked_platform(app, lms_services, demo.offering_id, nrps)
         assert launch(launcher, lms, **nrps).status_code == 200  # Pat enrolled by the launch
         # A learner of this LMS enrolled here who is no longer in the LMS course.
         gone = {"sub": "gone-1", "email": "gone@lms.example.edu", "name": "Gil Gone"}
@@ -129,22 +119,8 @@ def test_a_coordinator_syncs_the_roster_from_the_offerings_enrolments_page(clien
 
     members = [_member("lms-user-1", "Pat Learner"), _member("s2", "Sam Second")]
     with ServicesServer(client.get("/lti/jwks.json").get_json(), members) as lms_services:
-        lms = Platform()
-        lms.register()
-        platform = db.session.get(LtiPlatform, lms.platform_id)
-        platform.token_url = lms_services.url + "/token"
-        db.session.commit()
-        nrps = {
-            NRPS_CLAIM: {
-                "context_memberships_url": lms_services.url + "/members",
-                "service_versions": ["2.0"],
-            }
-        }
-        launcher = app.test_client()
-        assert launch(launcher, lms, **nrps).status_code == 200
-        link = db.session.scalar(select(LtiResourceLink))
-        connect_resource_link(Actor.system(), link, db.session.get(Offering, demo.offering_id), None)
-        db.session.commit()
+        nrps = _nrps(lms_services)
+        lms, launcher, link = linked_platform(app, lms_services, demo.offering_id, nrps)
 
         page = client.get(enrolments).get_data(as_text=True)
         assert "Sync roster from the LMS" in page and f'action="{enrolments}/lms-sync"' in page
@@ -159,4 +135,3 @@ def test_a_coordinator_syncs_the_roster_from_the_offerings_enrolments_page(clien
     assert event.after == {"new": 2, "returning": 0, "left": 0, "skipped": 0}
     enrolled = set(db.session.scalars(select(User.full_name).join(Enrolment, Enrolment.user_id == User.id)))
     assert {"Pat Learner", "Sam Second"} <= enrolled
-
