@@ -260,8 +260,8 @@ def _drain(client, url: str) -> int:  # noqa: ANN001
 
 
 def _coordinator(app):  # noqa: ANN001, ANN202
+    from imh_course.models.audit_chain import Actor
     from imh_course.operations.accounts import create_user, find_user
-    from imh_course.operations.audit import Actor
 
     email = "bench-coordinator@example.org"
     if find_user(email) is None:

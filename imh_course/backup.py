@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from .models.audit import AuditEvent
-from .operations.audit import event_digest, hashed_fields
+from .models.audit_chain import event_digest, hashed_fields
 from .rules.text import plural
 from .security import log as security_log
 

@@ -16,7 +16,7 @@ from .rules.text import plural
 from .security.roles import Role
 
 if TYPE_CHECKING:
-    from .operations.audit import Anchor
+    from .models.audit_chain import Anchor
 
 
 @click.group("imh")
@@ -128,8 +128,8 @@ def user() -> None:
 @with_appcontext
 def user_create(email: str, full_name: str, roles: tuple[str, ...], password: str) -> None:
     """Create an account with one or more roles."""
+    from .models.audit_chain import Actor
     from .operations.accounts import AccountError, create_user
-    from .operations.audit import Actor
 
     try:
         begin_write()
@@ -241,8 +241,8 @@ def user_reset_link(email: str, hours: float) -> None:
     from datetime import timedelta
 
     from .models.accounts import TokenPurpose
+    from .models.audit_chain import Actor, record_event
     from .operations.accounts import find_user
-    from .operations.audit import Actor, record_event
     from .operations.tokens import issue_token
     from .security import log as security_log
 
@@ -317,7 +317,7 @@ def audit() -> None:
 
 def _parse_anchors(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> list[Anchor]:
     """--anchor values as Anchors; a malformed one is a usage error (exit 2), not a traceback."""
-    from .operations.audit import Anchor as ParsedAnchor
+    from .models.audit_chain import Anchor as ParsedAnchor
 
     try:
         return [ParsedAnchor.parse(value) for value in values]
@@ -338,7 +338,7 @@ def _parse_anchors(_ctx: click.Context, _param: click.Parameter, values: tuple[s
 @with_appcontext
 def audit_verify(anchors: list[Anchor]) -> None:
     """Recompute the hash chain; report the first broken event or unreached anchor and exit 1 if any."""
-    from .operations.audit import check_chain
+    from .models.audit_chain import check_chain
 
     report = check_chain(anchors)
     db.session.rollback()
@@ -384,7 +384,7 @@ def audit_verify(anchors: list[Anchor]) -> None:
 @with_appcontext
 def audit_anchor() -> None:
     """Print the chain's head as SEQ:HASH (after verifying it) for the operator to keep off the server."""
-    from .operations.audit import check_chain
+    from .models.audit_chain import check_chain
 
     report = check_chain()
     db.session.rollback()
@@ -461,9 +461,9 @@ def certificates_issue(offering_id: int, coordinator_email: str, base_url: str |
     """Issue every due certificate of an offering (eligible, active, none valid yet); safe to repeat."""
     from contextlib import nullcontext
 
+    from .models.audit_chain import Actor
     from .models.offerings import Offering
     from .operations.accounts import find_user
-    from .operations.audit import Actor
     from .operations.bulk_certificates import active_rows, issue_due, summary
     from .rules.refusals import staff_reasons
     from .security.roles import Permission

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from imh_course.credentials.keys import create_key
 from imh_course.extensions import db
 from imh_course.models import Certificate, Course, Offering, OutboxMessage, QuizAttempt, TokenPurpose, User
+from imh_course.models.audit_chain import Actor
 from imh_course.models.offerings import DeliveryFormat, Term
 from imh_course.operations.accounts import create_user
-from imh_course.operations.audit import Actor
 from imh_course.operations.offerings import OfferingData, create_offering
 from imh_course.operations.tokens import issue_token
 from imh_course.security.roles import Role

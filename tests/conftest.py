@@ -171,8 +171,8 @@ def demo(app: Flask, content) -> Demo:  # noqa: ARG001
 @pytest.fixture
 def make_user(app: Flask) -> Callable[..., object]:
     """Factory: ``make_user(role=Role.LEARNER, email=..., license_type=...)`` -> committed User."""
+    from imh_course.models.audit_chain import Actor
     from imh_course.operations.accounts import ProfileData, create_user
-    from imh_course.operations.audit import Actor
     from imh_course.security.roles import Role
 
     counter = {"n": 0}

@@ -38,9 +38,9 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..markup import render_markdown
+from ..models.audit_chain import Actor, record_event
 from ..models.content_revision import bump_content_revision
 from ..models.curriculum import ContentOrigin, Course, CourseSession, Exercise, Quiz, QuizQuestion, Reading
-from ..operations.audit import Actor, record_event
 from .loader import Catalog, LoadedReading, LoadedSession
 from .schema import CourseDescription, ExerciseSpec, QuestionSpec, QuizSpec
 

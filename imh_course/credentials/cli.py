@@ -22,7 +22,7 @@ def keys_group() -> None:
 @with_appcontext
 def keys_create() -> None:
     """Create the first signing key (refused when one is already active)."""
-    from ..operations.audit import Actor
+    from ..models.audit_chain import Actor
     from . import keys
 
     try:
@@ -38,7 +38,7 @@ def keys_create() -> None:
 @with_appcontext
 def keys_rotate() -> None:
     """Retire the active key (it keeps verifying what it signed) and create a new one."""
-    from ..operations.audit import Actor
+    from ..models.audit_chain import Actor
     from . import keys
 
     try:

@@ -23,11 +23,11 @@ from ..documents.certificate import CertificateFacts
 from ..extensions import db
 from ..mail.notify import external_url
 from ..models.accounts import User
+from ..models.audit_chain import Actor, record_event
 from ..models.certificates import Certificate, CertificateStatus
 from ..models.credentials import STATUS_LIST_SIZE, BadgeCredential
 from ..models.offerings import Offering
 from ..models.types import utcnow
-from ..operations.audit import Actor, record_event
 from ..rules.licenses import BOARD_LABELS
 from . import jose, keys
 from .badge import Issuer, build_badge_credential, identity_hash

@@ -22,9 +22,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ..database import begin_write, locked
 from ..extensions import db
+from ..models.audit_chain import Actor, record_event
 from ..models.credentials import SigningKey
 from ..models.types import utcnow
-from ..operations.audit import Actor, record_event
 
 ALGORITHM = "ES256"
 CURVE = "P-256"

@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from ..extensions import db
-from ..operations.audit import Actor
+from ..models.audit_chain import Actor
 from . import keys
 
 

@@ -23,9 +23,9 @@ from sqlalchemy import select
 from ..credentials.keys import key_passphrase
 from ..database import begin_write, serialize_writers
 from ..extensions import db
+from ..models.audit_chain import Actor, record_event
 from ..models.lti import LtiToolKey
 from ..models.types import utcnow
-from ..operations.audit import Actor, record_event
 
 KEY_BITS = 2048
 ALGORITHM = "RS256"

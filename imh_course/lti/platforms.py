@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from ..database import begin_write, locked, serialize_writers
 from ..extensions import db
+from ..models.audit_chain import Actor, record_event
 from ..models.curriculum import CourseSession
 from ..models.lti import LtiDeployment, LtiPlatform, LtiResourceLink, LtiUserLink
 from ..models.offerings import Offering
 from ..operations.accounts import find_user
-from ..operations.audit import Actor, record_event
 from ..security.roles import Role
 
 

@@ -20,12 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from ..database import begin_write, serialize_writers
 from ..extensions import db
 from ..models.accounts import LearnerProfile, User, UserRole
+from ..models.audit_chain import Actor, record_event
 from ..models.curriculum import CourseSession
 from ..models.lti import LtiPlatform, LtiResourceLink, LtiUserLink
 from ..models.offerings import Enrolment, EnrolmentStatus, InstructorAssignment, Offering
 from ..models.types import utcnow
 from ..operations.accounts import create_user, find_user
-from ..operations.audit import Actor, record_event
 from ..rules.lti import ClaimProblem, CourseRole, Launch
 from ..security.roles import Role
 

@@ -17,10 +17,10 @@ from sqlalchemy import select
 from ..database import begin_write, serialize_writers
 from ..extensions import db
 from ..models.accounts import User
+from ..models.audit_chain import Actor, record_event
 from ..models.lti import LtiResourceLink, LtiUserLink
 from ..models.offerings import Enrolment
 from ..models.types import utcnow
-from ..operations.audit import Actor, record_event
 from ..rules.lti import NRPS_SCOPE, ClaimProblem, roster_learners
 from .provision import PROTECTED_ROLES, enrol, link_or_create
 from .services import ServiceError, access_token, memberships

@@ -21,9 +21,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from ..extensions import csrf, db
 from ..forms.lti import DeepLinkForm
 from ..models.accounts import User
+from ..models.audit_chain import Actor, record_event
 from ..models.lti import LtiPlatform
 from ..models.types import utcnow
-from ..operations.audit import Actor, record_event
 from ..rules.lti import ClaimProblem, CourseRole, Launch
 from ..security import log as security_log
 from ..security.access import login_required_view, public

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from ..extensions import db
 from ..forms.coordinator import ActionForm
 from ..forms.lti import PlatformForm, ResourceLinkForm, UserLinkForm
+from ..models.audit_chain import Actor
 from ..models.curriculum import CourseSession
 from ..models.lti import LtiPlatform, LtiResourceLink, LtiToolKey, LtiUserLink
 from ..models.offerings import Offering
-from ..operations.audit import Actor
 from ..security.access import require_permission
 from ..security.roles import Permission, Role
 from ..views import bp

@@ -217,9 +217,14 @@ def meeting_reminder(
     if where:
         blocks.append(Para(f"Where: {where}"))
     blocks += [
-        Para("Remember to sign in when you arrive and to sign out when you leave: "
-             + ("face-to-face time counts toward CE only when both are recorded." if certifiable
-                else "your face-to-face hours are credited only when both are recorded.")),
+        Para(
+            "Remember to sign in when you arrive and to sign out when you leave: "
+            + (
+                "face-to-face time counts toward CE only when both are recorded."
+                if certifiable
+                else "your face-to-face hours are credited only when both are recorded."
+            )
+        ),
         Para("The meeting is attached as a calendar file. You can turn these reminders off in your profile:"),
         Link("Your profile", profile),
         _closing(site),

@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 from ..database import begin_write, serialize_writers
 from ..extensions import db
 from ..models.accounts import LearnerProfile, TokenPurpose, User, UserRole
+from ..models.audit_chain import Actor, record_event
 from ..rules.accounts import AdminChange, admin_change_problem, self_disable_problem
 from ..security.roles import Role
 from .accounts import AccountError, create_user, find_user
-from .audit import Actor, record_event
 from .tokens import INVITE_TTL, issue_token
 
 #: a reset link an admin passes on by hand may take a while to arrive (the CLI's default too)
@@ -33,6 +33,8 @@ def link_validity(kind: TokenPurpose) -> str:
     if kind is TokenPurpose.INVITE:
         return f"{INVITE_TTL.days} days"
     return f"{ADMIN_RESET_TTL // timedelta(hours=1)} hours"
+
+
 LOCK_TOPIC = "imh:accounts"
 
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models.accounts import LearnerProfile, TokenPurpose, User, UserRole
+from ..models.audit_chain import Actor, record_event
 from ..security.auth import hash_password
 from ..security.roles import Role
-from .audit import Actor, record_event
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024

@@ -33,13 +33,13 @@ from ..database import begin_write, locked
 from ..extensions import db
 from ..models.accounts import User
 from ..models.attendance import AttendanceEvidence, AttendanceMethod, AttendanceRecord, EvidenceKind
+from ..models.audit_chain import Actor, record_event
 from ..models.offerings import Enrolment, EnrolmentStatus, Meeting
 from ..models.types import utcnow
 from ..rules.credit import AttendanceStatus
 from ..security.access import can_take_attendance
 from ..security.roles import Role
 from ..xapi import producers as xapi
-from .audit import Actor, record_event
 
 #: presence can be recorded (and check-in opened, see operations/checkin.py) from this long before the start
 OPENS_BEFORE_START = timedelta(minutes=30)

@@ -46,10 +46,10 @@ from ..content.schema import ExerciseSpec
 from ..content.sync import build_exercise, checksum, exercise_source
 from ..database import locked
 from ..extensions import db
+from ..models.audit_chain import Actor, record_event
 from ..models.content_revision import bump_content_revision
 from ..models.curriculum import ContentOrigin, CourseSession, Exercise, Quiz, Reading
 from ..rules.messages import enter
-from .audit import Actor, record_event
 
 T = TypeVar("T", Exercise, Quiz)
 

@@ -21,11 +21,11 @@ from sqlalchemy import func, select
 from ..documents.exports import csv_stream
 from ..extensions import db
 from ..models.accounts import LearnerProfile, User
+from ..models.audit_chain import Actor
 from ..models.certificates import Certificate, CertificateStatus
 from ..models.offerings import Offering
 from ..reports.matrix import LearnerRow
 from ..reports.matrix_data import load_matrix
-from .audit import Actor
 from .certificates import CertificateError, NotEligible, issue_certificate
 
 ZIP_MEMORY_LIMIT = 16 * 1024 * 1024  # beyond this the ZIP spills to a temporary file

@@ -34,6 +34,7 @@ from ..documents.certificate import CertificateFacts, facts_digest, render_certi
 from ..extensions import db
 from ..mail.notify import queue_certificate_issued
 from ..models.accounts import User
+from ..models.audit_chain import Actor, record_event
 from ..models.certificates import Attestation, Certificate, CertificateStatus
 from ..models.offerings import Enrolment, Offering
 from ..models.types import utcnow
@@ -43,12 +44,11 @@ from ..records.certificate_facts import (
     learner_ce_standing,
     local_date,
 )
-from ..records.ledgers import LearnerLedger, credit_policy, learner_ledger
+from ..records.ledgers import LearnerLedger, completion_policy, credit_policy, learner_ledger
 from ..rules.ce_standing import CeStanding, FaceToFace
 from ..rules.completion import (
     CertificateKind,
     CompletionFacts,
-    CompletionPolicy,
     CompletionStatus,
     Eligibility,
     certificate_eligibility,
@@ -58,7 +58,6 @@ from ..rules.credit import format_hours
 from ..rules.licenses import Approval
 from ..rules.refusals import ATTESTATION_STALE, LICENSE_NUMBER_MISSING, staff_reasons
 from ..xapi import producers as xapi
-from .audit import Actor, record_event
 from .evaluation import attestation_is_current, current_attestation, evaluation_submitted
 
 log = logging.getLogger("imh_course.certificates")
@@ -91,10 +90,6 @@ class NotEligible(CertificateError):
 def new_public_id() -> str:
     """An opaque, unguessable certificate id (128 random bits, URL-safe; 22 characters)."""
     return secrets.token_urlsafe(16)
-
-
-def completion_policy(config: Mapping[str, Any]) -> CompletionPolicy:
-    return CompletionPolicy(min_meetings=int(config["IMH_COMPLETION_MIN_MEETINGS"]))
 
 
 def completion_facts(ledger: LearnerLedger, evaluation_done: bool) -> CompletionFacts:

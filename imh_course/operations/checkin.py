@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from ..database import begin_write, locked
 from ..extensions import db
 from ..models.attendance import AttendanceMethod, AttendanceRecord, CheckInWindow, EvidenceKind
+from ..models.audit_chain import Actor, record_event
 from ..models.offerings import EnrolmentStatus, Meeting
 from ..rules.checkin_codes import accepts, code_for, normalise
 from ..rules.credit import AttendanceStatus
@@ -42,7 +43,6 @@ from .attendance import (
     snapshot,
     stored_ip,
 )
-from .audit import Actor, record_event
 
 #: a fresh code every two minutes; the previous one is still accepted (a code read just in time)
 CHECKIN_PERIOD_SECONDS = 120

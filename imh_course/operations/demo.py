@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models.accounts import User
 from ..models.attendance import AttendanceRecord
+from ..models.audit_chain import Actor, record_event
 from ..models.curriculum import Course, CourseSession, Exercise, Quiz, Reading
 from ..models.offerings import (
     BoardApproval,
@@ -43,7 +44,6 @@ from ..rules.licenses import Board
 from ..security.roles import Role
 from .accounts import ProfileData, create_user, find_user
 from .attendance import mark, needs_departure
-from .audit import Actor, record_event
 from .certificates import issue_certificate
 from .checkin import CheckInIntent, checkin_window, close_checkin, current_code, open_checkin, self_check_in
 from .evaluation import attest_attendance, submit_evaluation

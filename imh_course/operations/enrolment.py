@@ -18,11 +18,11 @@ from ..database import begin_write, serialize_writers
 from ..extensions import db
 from ..mail.notify import queue_invitation
 from ..models.accounts import TokenPurpose, User
+from ..models.audit_chain import Actor, record_event
 from ..models.offerings import Enrolment, EnrolmentStatus, Funding, Offering
 from ..rules.text import plural
 from ..security.roles import Role
 from .accounts import ProfileData, create_user, find_user
-from .audit import Actor, record_event
 from .roster_csv import LearnerData, RosterLine, RowProblem, learner_problems, parse_roster
 from .tokens import issue_token
 

@@ -18,10 +18,10 @@ from sqlalchemy import select, update
 from ..database import begin_write
 from ..extensions import db
 from ..models.accounts import AccountToken, User
+from ..models.audit_chain import Actor, record_event
 from ..models.progress import ExerciseResponse, ExerciseResponseRevision
 from ..models.types import utcnow
 from ..security.roles import Role
-from .audit import Actor, record_event
 
 MAX_REASON_CHARS = 1_000
 

@@ -22,13 +22,13 @@ from sqlalchemy.exc import IntegrityError
 
 from ..database import locked
 from ..extensions import db
+from ..models.audit_chain import Actor, record_event
 from ..models.certificates import Attestation, EvaluationAnswer, EvaluationReceipt
 from ..models.offerings import Offering
 from ..models.types import utcnow
 from ..records.ledgers import LearnerLedger
 from ..rules.ce_standing import CLOCK
 from ..rules.credit import format_hours, minutes_to_hours
-from .audit import Actor, record_event
 
 NOTHING_TO_ATTEST = "No attendance has been credited to you yet, so there is nothing to attest."
 

@@ -18,9 +18,9 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..markup import render_markdown
 from ..models.accounts import User
+from ..models.audit_chain import Actor, record_event
 from ..models.offerings import Offering
 from ..models.progress import ExerciseResponse, ResponseFeedback, ResponseStatus
-from .audit import Actor, record_event
 from .authoring import clean_text
 
 MAX_FEEDBACK_CHARS = 20_000

@@ -20,11 +20,11 @@ from ..database import begin_write
 from ..extensions import db
 from ..models.accounts import User, UserRole
 from ..models.attendance import AttendanceRecord
+from ..models.audit_chain import Actor, record_event
 from ..models.curriculum import Course, CourseSession
 from ..models.offerings import BoardApproval, DeliveryFormat, InstructorAssignment, Meeting, Offering, Term
 from ..rules.licenses import Board, validate_provider_number
 from ..security.roles import Role
-from .audit import Actor, record_event
 from .demo import weekly_meetings
 
 MAX_MEETING_MINUTES = 8 * 60

@@ -29,6 +29,7 @@ from ..database import begin_write, locked
 from ..extensions import db
 from ..models.accounts import User, UserRole
 from ..models.attendance import AttendanceMethod, AttendanceRecord, EvidenceKind
+from ..models.audit_chain import Actor, record_event
 from ..models.offerings import Enrolment, EnrolmentStatus, Meeting
 from ..models.participant_reports import ParticipantAlias, ParticipantImport, ReportFile
 from ..models.types import utcnow
@@ -49,7 +50,6 @@ from .attendance import (
     require_staff,
     snapshot,
 )
-from .audit import Actor, record_event
 
 METHOD = AttendanceMethod.VIDEO_REPORT
 STAFF_ROLES = ("organizer", "co-organizer", "presenter", "host", "co-host")

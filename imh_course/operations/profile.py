@@ -6,9 +6,9 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models.accounts import LearnerProfile, User
+from ..models.audit_chain import Actor, record_event
 from ..models.certificates import Certificate, CertificateStatus
 from .accounts import ProfileData
-from .audit import Actor, record_event
 
 LICENSE_FIELDS = ("license_type", "license_number", "license_state")
 FIELDS = ("certificate_name", "discipline", *LICENSE_FIELDS)

@@ -12,12 +12,12 @@ from ..database import locked
 from ..extensions import db
 from ..lti.grades import queue_if_linked
 from ..markup import render_learner_text
+from ..models.audit_chain import Actor
 from ..models.curriculum import Exercise, Reading
 from ..models.offerings import Offering
 from ..models.progress import ExerciseResponse, ExerciseResponseRevision, ReadingCompletion, ResponseStatus
 from ..models.types import utcnow
 from ..xapi import producers as xapi
-from .audit import Actor
 
 MAX_RESPONSE_CHARS = 20_000
 

@@ -25,8 +25,8 @@ from ..content.export import MissingSourceError, quiz_spec_of
 from ..content.schema import QuestionSpec, QuizSpec
 from ..content.sync import build_question, build_quiz, checksum, quiz_source
 from ..extensions import db
+from ..models.audit_chain import Actor
 from ..models.curriculum import CourseSession, Quiz, QuizQuestion
-from .audit import Actor
 from .authoring import (
     AuthoringError,
     clean_text,

@@ -16,12 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from ..database import locked
 from ..extensions import db
 from ..lti.grades import queue_if_linked
+from ..models.audit_chain import Actor
 from ..models.curriculum import Quiz
 from ..models.offerings import Enrolment, Offering
 from ..models.quizzes import QuizAttempt
 from ..rules.grading import GradeResult, OptionKey, QuestionKey, QuestionKind, attempts_left, grade
 from ..xapi import producers as xapi
-from .audit import Actor
 
 
 class QuizError(ValueError):

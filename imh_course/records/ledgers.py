@@ -28,6 +28,7 @@ from ..models.offerings import Meeting, Offering
 from ..models.progress import ResponseStatus
 from ..models.types import utcnow
 from ..rules.ce_standing import CeStanding, FaceToFace, face_to_face
+from ..rules.completion import CompletionPolicy
 from ..rules.credit import (
     AttendanceStatus,
     CreditMode,
@@ -69,6 +70,11 @@ def credit_policy(config: Mapping[str, Any]) -> CreditPolicy:
         increment_minutes=int(config["IMH_CREDIT_INCREMENT_MINUTES"]),
         grace_minutes=int(config["IMH_CREDIT_GRACE_MINUTES"]),
     )
+
+
+def completion_policy(config: Mapping[str, Any]) -> CompletionPolicy:
+    """What completion requires in this deployment (``IMH_COMPLETION_MIN_MEETINGS``)."""
+    return CompletionPolicy(min_meetings=int(config["IMH_COMPLETION_MIN_MEETINGS"]))
 
 
 def meeting_window(meeting: Meeting | MeetingInfo) -> MeetingWindow:

@@ -33,8 +33,7 @@ from ..models.certificates import Attestation, EvaluationReceipt
 from ..models.curriculum import CourseSession, Exercise, Quiz, Reading
 from ..models.offerings import BoardApproval, Enrolment, Meeting, Offering
 from ..models.types import utcnow
-from ..operations.certificates import completion_policy
-from ..records.ledgers import credit_policy
+from ..records.ledgers import completion_policy, credit_policy
 from ..rules.completion import CompletionPolicy
 from ..rules.credit import CreditPolicy, MeetingWindow
 from ..rules.licenses import Approval

@@ -9,8 +9,8 @@ from ..extensions import db, limiter
 from ..forms.account import ChangePasswordForm, ForgotPasswordForm
 from ..mail.notify import queue_password_reset
 from ..models.accounts import TokenPurpose, User
+from ..models.audit_chain import SYSTEM_ROLE, Actor, record_event
 from ..operations.accounts import find_user, password_problem
-from ..operations.audit import SYSTEM_ROLE, Actor, record_event
 from ..operations.tokens import issue_token
 from ..rules.messages import choose
 from ..security import log as security_log

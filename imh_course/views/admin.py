@@ -17,6 +17,7 @@ from ..forms.admin import ROLE_LABELS, AccountForm, AccountSearchForm
 from ..forms.coordinator import ActionForm, ReasonForm
 from ..mail.notify import external_url
 from ..models.accounts import TokenPurpose, User, UserRole
+from ..models.audit_chain import Actor
 from ..models.offerings import Enrolment
 from ..operations.account_admin import (
     ADMIN_RESET_TTL,
@@ -29,7 +30,6 @@ from ..operations.account_admin import (
     update_account,
 )
 from ..operations.accounts import AccountError, deliver_account_link
-from ..operations.audit import Actor
 from ..rules.accounts import account_status
 from ..security import log as security_log
 from ..security.access import require_permission
@@ -143,9 +143,7 @@ def _account_data(form: AccountForm) -> AccountData:
 def _link_page(user: User, kind: TokenPurpose, raw: str, *, created: bool) -> str:
     """Hand the link over (in this transaction), commit, and show what became of it."""
     valid_for = link_validity(kind)
-    delivery = deliver_account_link(
-        user, kind, external_url("imh.set_password", token=raw), valid_for
-    )
+    delivery = deliver_account_link(user, kind, external_url("imh.set_password", token=raw), valid_for)
     db.session.commit()
     if kind is TokenPurpose.RESET:
         security_log.reset_link_issued(user.id, ADMIN_RESET_TTL.total_seconds() / 3600)

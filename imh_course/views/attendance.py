@@ -33,6 +33,7 @@ from ..forms.attendance import (
 from ..models.accounts import User
 from ..models.attendance import AttendanceEvidence, AttendanceMethod, AttendanceRecord, EvidenceKind
 from ..models.audit import AuditEvent
+from ..models.audit_chain import Actor
 from ..models.offerings import Enrolment, EnrolmentStatus, Meeting, Offering
 from ..models.types import utcnow
 from ..operations.attendance import (
@@ -45,7 +46,6 @@ from ..operations.attendance import (
     mark_all_present,
     needs_departure,
 )
-from ..operations.audit import Actor
 from ..operations.checkin import checkin_hours, checkin_window, is_live
 from ..records.ledgers import credit_policy, meeting_window
 from ..rules.credit import AttendanceStatus, meeting_credit

@@ -18,8 +18,8 @@ from ..extensions import db
 from ..forms.coordinator import AuditFilterForm
 from ..models.accounts import User
 from ..models.audit import AuditEvent
+from ..models.audit_chain import SYSTEM_ROLE
 from ..models.offerings import Offering
-from ..operations.audit import SYSTEM_ROLE
 from ..security.access import require_permission
 from ..security.roles import Permission
 from . import bp

@@ -27,11 +27,11 @@ from sqlalchemy import select
 from ..converters import parse_db_int
 from ..extensions import db
 from ..forms.authoring import MARKDOWN_HINT, ActionForm, ExerciseForm
+from ..models.audit_chain import Actor
 from ..models.curriculum import ContentOrigin, CourseSession, Exercise
 from ..models.offerings import Offering
 from ..operations import authoring as ops
 from ..operations import quiz_authoring as quiz_ops
-from ..operations.audit import Actor
 from ..security.access import can_author, require_permission
 from ..security.roles import Permission, Role
 from . import bp

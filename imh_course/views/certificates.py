@@ -20,15 +20,14 @@ from ..documents.training_log import training_log_csv, training_log_pdf
 from ..extensions import db, limiter
 from ..forms.certificates import AttestationForm, EvaluationForm, IssueForm, ReissueForm, RevokeForm
 from ..models.accounts import User
+from ..models.audit_chain import Actor
 from ..models.certificates import Certificate, CertificateStatus
 from ..models.offerings import Enrolment, EnrolmentStatus, Offering
 from ..models.types import utcnow
-from ..operations.audit import Actor
 from ..operations.certificates import (
     CertificateError,
     NotEligible,
     Standing,
-    completion_policy,
     issue_certificate,
     learner_standing,
     reissue_certificate,
@@ -46,6 +45,7 @@ from ..operations.evaluation import (
 )
 from ..operations.stale_certificates import stale_certificates
 from ..records.certificate_facts import build_training_log, certificate_name, local_date
+from ..records.ledgers import completion_policy
 from ..reports.matrix import LearnerRow
 from ..reports.matrix_data import load_matrix
 from ..rules.completion import CertificateKind

@@ -30,11 +30,11 @@ from ..forms.coordinator import (
 from ..lti.roster import RosterError, roster_links, sync_offering
 from ..mail.notify import external_url
 from ..models.accounts import TokenPurpose, User
+from ..models.audit_chain import Actor
 from ..models.curriculum import Course
 from ..models.offerings import DeliveryFormat, Enrolment, EnrolmentStatus, Funding, Meeting, Offering, Term
 from ..operations.account_admin import ADMIN_RESET_TTL, account_link, link_validity
 from ..operations.accounts import AccountError, deliver_account_link
-from ..operations.audit import Actor
 from ..operations.enrolment import (
     EnrolmentError,
     LearnerData,

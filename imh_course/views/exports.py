@@ -16,8 +16,8 @@ from sqlalchemy import select
 from ..database import begin_write
 from ..documents.exports import csv_stream, xlsx_bytes
 from ..extensions import db
+from ..models.audit_chain import Actor, record_event
 from ..models.offerings import Offering
-from ..operations.audit import Actor, record_event
 from ..operations.bulk_certificates import certificates_zip
 from ..reports.exports_data import (
     CE_ROSTER_HEADER,

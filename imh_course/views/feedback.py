@@ -12,8 +12,8 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..forms.authoring import FeedbackForm
+from ..models.audit_chain import Actor
 from ..models.offerings import Offering
-from ..operations.audit import Actor
 from ..operations.feedback import FeedbackError, add_feedback, learner_of, shared_response, shared_responses
 from ..security.access import require_permission, teaches
 from ..security.roles import Permission, Role

@@ -10,9 +10,9 @@ from flask_login import current_user
 from sqlalchemy import and_, bindparam, select
 
 from ..extensions import db
+from ..models.audit_chain import Actor
 from ..models.curriculum import Course, CourseSession
 from ..models.offerings import Enrolment, EnrolmentStatus, Offering
-from ..operations.audit import Actor
 from ..records.certificate_facts import learner_ce_standing
 from ..records.content_snapshot import CourseSnapshot, course_snapshot
 from ..records.ledgers import LearnerLedger, credit_policy, learner_ledger

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..forms.coordinator import ActionForm
 from ..mail.outbox import mail_folder, read_file_message, retry_now
+from ..models.audit_chain import Actor, record_event
 from ..models.outbox import OutboxMessage, OutboxStatus
-from ..operations.audit import Actor, record_event
 from ..security.access import require_permission
 from ..security.roles import Permission, Role
 from . import bp

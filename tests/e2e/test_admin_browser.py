@@ -8,8 +8,8 @@ import re
 from playwright.sync_api import expect
 
 from imh_course.extensions import db
+from imh_course.models.audit_chain import Actor
 from imh_course.operations.accounts import create_user
-from imh_course.operations.audit import Actor
 from imh_course.security.roles import Role
 from tests.conftest import TEST_PASSWORD
 from tests.e2e.conftest import assert_accessible, sign_in

@@ -26,7 +26,9 @@ DESKTOP = {"width": 1280, "height": 900}
 NO_PAGE_SCROLL = "document.scrollingElement.scrollWidth <= window.innerWidth"
 #: what a learner's attendance chip may say (text always, never colour alone)
 CHIP_TEXTS = {"Attended", "Present", "Late", "Left early", "No sign-out", "Absent", "Excused"} | {
-    "No record", "Not marked", "Not yet held"
+    "No record",
+    "Not marked",
+    "Not yet held",
 }
 
 

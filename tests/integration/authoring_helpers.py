@@ -7,10 +7,10 @@ from sqlalchemy import select
 from imh_course.extensions import db
 from imh_course.markup import render_learner_text
 from imh_course.models.accounts import User
+from imh_course.models.audit_chain import Actor
 from imh_course.models.curriculum import CourseSession, Exercise, Quiz
 from imh_course.models.progress import ExerciseResponse, ResponseStatus
 from imh_course.models.types import utcnow
-from imh_course.operations.audit import Actor
 from imh_course.security.roles import Role
 from tests.xss import unsafe_markup
 

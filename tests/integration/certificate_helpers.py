@@ -25,7 +25,7 @@ from imh_course.models import (
     Reading,
     User,
 )
-from imh_course.operations.audit import Actor
+from imh_course.models.audit_chain import Actor
 from imh_course.operations.progress import mark_reading_complete
 from imh_course.operations.quizzes import submit_attempt
 from imh_course.records.ledgers import credit_policy, learner_ledger

@@ -30,8 +30,8 @@ from imh_course.models import (
     ReadingCompletion,
     ResponseStatus,
 )
+from imh_course.models.audit_chain import Actor
 from imh_course.operations.accounts import ProfileData, create_user
-from imh_course.operations.audit import Actor
 from imh_course.records.ledgers import credit_policy, learner_ledger
 from imh_course.rules.credit import AttendanceStatus
 from imh_course.security.roles import Role

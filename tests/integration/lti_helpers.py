@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from imh_course.extensions import db
 from imh_course.lti.platforms import PlatformData, create_platform
-from imh_course.operations.audit import Actor
+from imh_course.models.audit_chain import Actor
 from imh_course.rules.lti import (
     CONTEXT,
     DEPLOYMENT_ID,

@@ -35,8 +35,8 @@ from imh_course.models.offerings import BoardApproval, Enrolment, EnrolmentStatu
 from imh_course.models.progress import ExerciseResponse, ReadingCompletion, ResponseStatus
 from imh_course.models.quizzes import QuizAttempt
 from imh_course.models.types import utcnow
-from imh_course.operations.certificates import ATTESTATION_STALE, LICENSE_NUMBER_MISSING, completion_policy
-from imh_course.records.ledgers import credit_policy
+from imh_course.operations.certificates import ATTESTATION_STALE, LICENSE_NUMBER_MISSING
+from imh_course.records.ledgers import completion_policy, credit_policy
 from imh_course.reports.charts import Bar
 from imh_course.rules.completion import (
     ATTESTATION_MISSING,

@@ -49,12 +49,12 @@ from imh_course.models import (
     UserRole,
 )
 from imh_course.models.attendance import AttendanceEvidence, CheckInWindow, EvidenceKind
+from imh_course.models.audit_chain import Actor, record_event
 from imh_course.models.certificates import CertificateStatus, EvaluationAnswer
 from imh_course.models.offerings import DeliveryFormat, EnrolmentStatus, Term
 from imh_course.models.progress import ExerciseResponseRevision, ResponseFeedback
 from imh_course.operations.accounts import create_user, find_user
 from imh_course.operations.attendance import snapshot
-from imh_course.operations.audit import Actor, record_event
 from imh_course.operations.authoring import ExerciseDraft, create_exercise, edit_exercise, set_published
 from imh_course.operations.certificates import reissue_certificate
 from imh_course.operations.offerings import OfferingData, create_offering, schedule_meetings

@@ -15,10 +15,10 @@ from sqlalchemy import select
 
 from imh_course.extensions import db
 from imh_course.models import AuditEvent, User
+from imh_course.models.audit_chain import Actor
 from imh_course.models.outbox import OutboxMessage
 from imh_course.operations.account_admin import AccountData, update_account
 from imh_course.operations.accounts import AccountError
-from imh_course.operations.audit import Actor
 from imh_course.security.roles import Role
 from tests.conftest import TEST_PASSWORD
 

@@ -28,10 +28,10 @@ from imh_course.models import (
     Term,
     User,
 )
+from imh_course.models.audit_chain import Actor
 from imh_course.models.types import utcnow
 from imh_course.operations.accounts import find_user
 from imh_course.operations.attendance import AttendanceError, local_datetime, mark
-from imh_course.operations.audit import Actor
 from imh_course.operations.checkin import (
     CheckInIntent,
     CheckInOutcome,

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from imh_course.extensions import db
 from imh_course.models import AuditEvent
-from imh_course.operations.audit import Actor, record_event
+from imh_course.models.audit_chain import Actor, record_event
 
 EVERY = 5
 

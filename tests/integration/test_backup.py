@@ -22,7 +22,7 @@ from app import create_app
 from imh_course.backup import row_counts
 from imh_course.extensions import db
 from imh_course.models import User
-from imh_course.operations.audit import verify_chain
+from imh_course.models.audit_chain import verify_chain
 from tests.conftest import PG_URL, REPO_ROOT, TEST_PASSWORD
 
 
@@ -107,8 +107,8 @@ def test_restore_refuses_a_database_with_data_unless_forced(seeded, tmp_path):
     copy = tmp_path / "imh.sqlite3"
     assert _invoke(app, "backup", str(copy)).exit_code == 0
     with app.app_context():
+        from imh_course.models.audit_chain import Actor
         from imh_course.operations.accounts import create_user
-        from imh_course.operations.audit import Actor
         from imh_course.security.roles import Role
 
         create_user(Actor.system(), email="late@example.org", full_name="Late", roles=[Role.LEARNER])

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from imh_course.credentials.keys import create_key
 from imh_course.extensions import db
 from imh_course.models import Certificate, CertificateStatus, Meeting
-from imh_course.operations.audit import Actor
+from imh_course.models.audit_chain import Actor
 from imh_course.security.roles import Role
 from tests.integration.certificate_helpers import pdf_text
 from tests.integration.learner_helpers import exercise_for, quiz_for

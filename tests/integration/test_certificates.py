@@ -12,7 +12,7 @@ from imh_course.documents._pdf import format_date, format_date_range
 from imh_course.documents.certificate import CertificateFacts, facts_digest
 from imh_course.extensions import db
 from imh_course.models import AuditEvent, Certificate, CertificateStatus, LearnerProfile, Offering, User
-from imh_course.operations.audit import Actor
+from imh_course.models.audit_chain import Actor
 from imh_course.operations.certificates import (
     CertificateError,
     NotEligible,

@@ -19,10 +19,10 @@ from imh_course.models import (
     EvidenceKind,
     Meeting,
 )
+from imh_course.models.audit_chain import Actor, verify_chain
 from imh_course.models.types import utcnow
 from imh_course.operations.accounts import find_user
 from imh_course.operations.attendance import MarkChange, mark
-from imh_course.operations.audit import Actor, verify_chain
 from imh_course.operations.checkin import (
     CheckInOutcome,
     checkin_window,

@@ -20,7 +20,7 @@ from imh_course.models import (
     TokenPurpose,
     User,
 )
-from imh_course.operations.audit import Actor
+from imh_course.models.audit_chain import Actor
 from imh_course.operations.certificates import issue_certificate
 from imh_course.operations.tokens import issue_token
 from imh_course.security.roles import Role

@@ -19,7 +19,7 @@ from imh_course.models import (
     Offering,
     User,
 )
-from imh_course.operations.audit import Actor
+from imh_course.models.audit_chain import Actor
 from imh_course.operations.evaluation import EvaluationError, submit_evaluation
 from imh_course.security.roles import Role
 from tests.integration.certificate_helpers import attend, attest, ce_minutes, evaluate

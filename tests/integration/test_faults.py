@@ -282,7 +282,9 @@ def _database_down_after_commit(monkeypatch) -> list[bool]:  # noqa: ANN001
     engine = db.engine
     event.listen(engine, "before_cursor_execute", refuse)
     monkeypatch.setattr(
-        _database_down_after_commit, "undo", lambda: event.remove(engine, "before_cursor_execute", refuse),
+        _database_down_after_commit,
+        "undo",
+        lambda: event.remove(engine, "before_cursor_execute", refuse),
         raising=False,
     )
     return down

@@ -142,7 +142,7 @@ def test_fail_then_pass(client, demo, login):
 
 
 def test_attempt_heading_reads_well_after_a_title_ending_in_a_question_mark(client, demo, login):
-    """"What Is Infant Mental Health?: attempt 1" read as a typo; the heading drops the colon."""
+    """ "What Is Infant Mental Health?: attempt 1" read as a typo; the heading drops the colon."""
     login("lcsw@example.org")
     quiz = quiz_for(1)
     assert quiz.title.endswith("?")
@@ -310,8 +310,8 @@ def test_dashboard_offers_check_in_while_it_is_open(client, demo, login):
     """While an instructor has check-in open, the learner's dashboard links straight to it."""
     from imh_course.database import begin_write
     from imh_course.models import Meeting, Offering, User
+    from imh_course.models.audit_chain import Actor
     from imh_course.models.types import utcnow
-    from imh_course.operations.audit import Actor
     from imh_course.operations.checkin import open_checkin
     from imh_course.operations.demo import make_next_meeting_live
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from imh_course.extensions import db
 from imh_course.lti import keys
 from imh_course.models import AuditEvent, LtiPlatform, LtiResourceLink, LtiToolKey, LtiUserLink, User
+from imh_course.models.audit_chain import Actor
 from imh_course.operations.accounts import create_user
-from imh_course.operations.audit import Actor
 from imh_course.security.roles import Role
 from tests.conftest import TEST_PASSWORD
 from tests.integration.lti_helpers import BASE, Platform, launch

@@ -13,7 +13,7 @@ from imh_course.extensions import db
 from imh_course.lti import keys
 from imh_course.lti.deep_linking import CONTENT_ITEMS, DATA
 from imh_course.models import AuditEvent, Enrolment, InstructorAssignment, LtiResourceLink, User
-from imh_course.operations.audit import Actor
+from imh_course.models.audit_chain import Actor
 from imh_course.rules.lti import CUSTOM, DEEP_LINKING_SETTINGS, MESSAGE_TYPE, PLACEMENT_PARAMETER
 from tests.integration.lti_helpers import BASE, INSTRUCTOR, Platform, start_login
 

@@ -20,8 +20,8 @@ from imh_course.models import (
     ScoreStatus,
     User,
 )
+from imh_course.models.audit_chain import Actor
 from imh_course.models.types import utcnow
-from imh_course.operations.audit import Actor
 from imh_course.operations.progress import mark_reading_complete, save_response
 from imh_course.operations.quizzes import submit_attempt
 from imh_course.records.ledgers import credit_policy, learner_ledger

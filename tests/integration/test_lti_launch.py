@@ -21,7 +21,7 @@ from imh_course.models import (
     Offering,
     User,
 )
-from imh_course.operations.audit import Actor
+from imh_course.models.audit_chain import Actor
 from imh_course.rules.lti import MESSAGE_TYPE, ROLES, VERSION
 from tests.integration.lti_helpers import (
     ADMIN_ONLY,

@@ -57,7 +57,7 @@ from imh_course.models import (
     ScoreStatus,
     User,
 )
-from imh_course.operations.audit import Actor
+from imh_course.models.audit_chain import Actor
 from imh_course.rules.lti import INSTRUCTOR_ROLE, LEARNER_ROLE
 
 ISSUER = "https://moodle.example.edu"

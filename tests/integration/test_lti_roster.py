@@ -9,8 +9,8 @@ from imh_course.extensions import db
 from imh_course.lti import keys
 from imh_course.lti.platforms import connect_resource_link
 from imh_course.models import AuditEvent, Enrolment, LtiResourceLink, Offering, User
+from imh_course.models.audit_chain import Actor
 from imh_course.operations.accounts import create_user
-from imh_course.operations.audit import Actor
 from imh_course.rules.lti import LEARNER_ROLE, NRPS_CLAIM, NRPS_SCOPE
 from imh_course.security.roles import Role
 from tests.conftest import TEST_PASSWORD

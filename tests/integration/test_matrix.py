@@ -17,8 +17,8 @@ from imh_course.models import (
     Offering,
     User,
 )
+from imh_course.models.audit_chain import Actor, record_event
 from imh_course.models.types import utcnow
-from imh_course.operations.audit import Actor, record_event
 from imh_course.operations.certificates import learner_standing
 from imh_course.reports.matrix_data import load_matrix
 from imh_course.rules.credit import AttendanceStatus

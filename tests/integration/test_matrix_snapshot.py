@@ -29,12 +29,12 @@ from imh_course.models import (
     Offering,
     User,
 )
+from imh_course.models.audit_chain import Actor
 from imh_course.models.certificates import EvaluationReceipt
 from imh_course.models.curriculum import Reading
 from imh_course.models.types import utcnow
 from imh_course.operations.accounts import ProfileData
 from imh_course.operations.attendance import mark
-from imh_course.operations.audit import Actor
 from imh_course.operations.enrolment import withdraw
 from imh_course.operations.profile import update_profile
 from imh_course.reports import matrix_snapshot

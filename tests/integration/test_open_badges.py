@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from imh_course.extensions import db
 from imh_course.models import AuditEvent, BadgeCredential, Certificate, SigningKey, User
-from imh_course.operations.audit import Actor
+from imh_course.models.audit_chain import Actor
 from imh_course.operations.certificates import reissue_certificate, revoke_certificate
 from tests.conftest import TEST_PASSWORD
 from tests.integration.certificate_helpers import attend, attest, evaluate, finish_independent_work

@@ -17,9 +17,9 @@ from imh_course.extensions import db
 from imh_course.mail import messages
 from imh_course.mail.outbox import deliver_due, enqueue
 from imh_course.models import AuditEvent, Offering, OutboxMessage, OutboxStatus, User
+from imh_course.models.audit_chain import Actor
 from imh_course.models.offerings import Funding
 from imh_course.models.types import utcnow
-from imh_course.operations.audit import Actor
 from imh_course.operations.enrolment import LearnerData, enrol_learner
 from tests.conftest import TEST_PASSWORD
 

@@ -190,7 +190,7 @@ def test_a_learner_who_never_left_is_flagged_not_credited(app, demo, meeting):
 
 
 def test_instructors_of_other_offerings_cannot_apply(app, demo, meeting, make_user):
-    from imh_course.operations.audit import Actor
+    from imh_course.models.audit_chain import Actor
     from imh_course.security.roles import Role
 
     other = make_user(Role.INSTRUCTOR, email="else@example.org")

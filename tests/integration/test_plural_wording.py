@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from imh_course.extensions import db
-from imh_course.operations.audit import Actor, record_event
+from imh_course.models.audit_chain import Actor, record_event
 from imh_course.security.roles import Role
 from tests.integration.test_roster_import import HEADER, csv_bytes, upload
 

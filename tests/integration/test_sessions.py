@@ -152,8 +152,8 @@ def production_app(database_url, monkeypatch):
 
 def test_production_session_cookie_attributes(production_app):
     """In production the session cookie is __Host-, Secure, HttpOnly, SameSite=Lax, Path=/, no Domain."""
+    from imh_course.models.audit_chain import Actor
     from imh_course.operations.accounts import create_user
-    from imh_course.operations.audit import Actor
 
     create_user(
         Actor.system(), email="ada@example.org", full_name="Ada", roles=[Role.LEARNER], password=TEST_PASSWORD

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from imh_course.extensions import db
 from imh_course.models import AuditEvent, Certificate, CertificateStatus, LearnerProfile, Offering, User
+from imh_course.models.audit_chain import Actor
 from imh_course.operations.attendance import mark
-from imh_course.operations.audit import Actor
 from imh_course.operations.offerings import update_meeting
 from imh_course.operations.profile import ProfileData, update_profile
 from imh_course.operations.stale_certificates import stale_certificates

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from imh_course.extensions import db
 from imh_course.models import Certificate, User
-from imh_course.operations.audit import Actor
+from imh_course.models.audit_chain import Actor
 from imh_course.operations.certificates import new_public_id, reissue_certificate, revoke_certificate
 from tests.integration.certificate_helpers import attend, attest, evaluate, finish_independent_work
 

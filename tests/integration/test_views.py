@@ -18,7 +18,7 @@ def test_learner_sees_the_11_sessions_in_order(client, demo, login):
     html = response.get_data(as_text=True)
     numbers = [int(n) for n in re.findall(r'<h3><a href="[^"]+">Session (\d+):', html)]
     assert numbers == list(range(1, 12))
-    assert html.count("<p class=\"meta\"><time") == 11
+    assert html.count('<p class="meta"><time') == 11
 
 
 def test_session_page_shows_readings_exercises_and_quiz(client, demo, login):

@@ -18,9 +18,9 @@ from imh_course.models import (
     XapiStatement,
     XapiStatus,
 )
+from imh_course.models.audit_chain import Actor
 from imh_course.models.types import utcnow
 from imh_course.operations.attendance import mark
-from imh_course.operations.audit import Actor
 from imh_course.operations.certificates import certificates_of, revoke_certificate
 from imh_course.operations.progress import mark_reading_complete, save_response
 from imh_course.rules.credit import AttendanceStatus

@@ -23,8 +23,8 @@ from sqlalchemy import select
 
 from imh_course.extensions import db
 from imh_course.models import Course, CourseSession, Enrolment, Meeting, QuizAttempt
+from imh_course.models.audit_chain import Actor
 from imh_course.models.offerings import DeliveryFormat, Funding, Term
-from imh_course.operations.audit import Actor
 from imh_course.operations.offerings import ApprovalData, OfferingData, create_offering
 from imh_course.rules.licenses import Board
 from tests.integration.certificate_helpers import pdf_text

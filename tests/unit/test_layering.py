@@ -22,16 +22,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "imh_course"
 
 #: (rule, importer, imported) pairs that predate the test; the test fails when one disappears.
-KNOWN: set[tuple[str, str, str]] = {
-    # content sync records its audit event through operations.audit; the matrix takes
-    # completion_policy from operations.certificates (both belong one layer lower)
-    ("content import no operations or views", "imh_course.content.sync", "imh_course.operations.audit"),
-    (
-        "reports import no operations or views",
-        "imh_course.reports.matrix_data",
-        "imh_course.operations.certificates",
-    ),
-}
+KNOWN: set[tuple[str, str, str]] = set()
 KNOWN_CYCLES: set[frozenset[str]] = {
     frozenset({"imh_course.operations.demo", "imh_course.operations.offerings"}),
     # views/__init__ imports the LTI route modules, which take bp and helpers from views/

@@ -24,10 +24,10 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
 from ..extensions import db
-from ..models.accounts import User
-from ..models.audit import AuditEvent
-from ..models.types import utcnow
 from ..security import log as security_log
+from .accounts import User
+from .audit import AuditEvent
+from .types import utcnow
 
 SYSTEM_ROLE = "system"
 
