@@ -1,11 +1,8 @@
 """The outbox: queue a message with its cause; a worker claims, delivers and records each once.
 
 ``enqueue`` only adds a row to the caller's session (it never commits), so the message exists
-exactly when the event that caused it does. The worker claims due rows in a short transaction of
-its own (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's single write lock, taken up front by
-``BEGIN IMMEDIATE``), marking them ``sending`` with its name, so two workers never hold the same
-row. Delivery happens outside any transaction; the result (sent, or a retry time / failure with
-the reason) is written afterwards, only if the worker still holds the claim.
+exactly when the event that caused it does. Claiming, the lease and recording the outcome follow
+:mod:`imh_course.delivery`; delivery happens outside any transaction.
 
 A worker that dies between the mail server's "250 OK" and writing "sent" leaves a claim that
 another worker takes over after :data:`~imh_course.rules.outbox.CLAIM_LEASE`; that one message
@@ -17,10 +14,8 @@ from __future__ import annotations
 import os
 import secrets
 import smtplib
-import socket
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
@@ -29,13 +24,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select
 
-from ..database import begin_write, locked
+from ..delivery import DeliveryQueue, RunReport, worker_name
 from ..extensions import db
 from ..models.outbox import OutboxMessage, OutboxStatus
 from ..models.types import utcnow
-from ..rules.outbox import CLAIM_LEASE, after_failure, is_permanent_smtp_code
+from ..rules.outbox import after_failure, is_permanent_smtp_code
 
 
 # --- queueing ----------------------------------------------------------------------------------------
@@ -196,61 +191,8 @@ def transport_for(config: Mapping[str, Any], instance_path: str) -> Transport:
 
 
 # --- the worker --------------------------------------------------------------------------------------
-def worker_name() -> str:
-    """A name for one worker: host, process and a random part (threads each make their own)."""
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(4)}"
-
-
-def claim(worker: str, now: datetime, limit: int) -> list[int]:
-    """Mark up to ``limit`` due messages as ``sending`` by ``worker`` and commit; their ids."""
-    due = or_(
-        and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_dt <= now),
-        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_dt < now - CLAIM_LEASE),
-    )
-    begin_write()  # SQLite: the write lock before the read, so two claims cannot interleave
-    try:
-        query = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit)
-        ids = list(db.session.scalars(locked(query, skip_locked=True)))
-        if ids:
-            db.session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids))
-                .values(
-                    status=OutboxStatus.SENDING,
-                    claimed_by=worker,
-                    claimed_dt=now,
-                    attempts=OutboxMessage.attempts + 1,
-                )
-                .execution_options(synchronize_session=False)
-            )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return ids
-
-
-def _finish(row_id: int, worker: str, values: dict[str, Any]) -> None:
-    """Record an attempt's outcome, only while ``worker`` still holds the claim."""
-    begin_write()
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id, OutboxMessage.claimed_by == worker)
-        .values(claimed_by=None, claimed_dt=None, **values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-
-
-@dataclass
-class RunReport:
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-
-    @property
-    def attempted(self) -> int:
-        return self.sent + self.retrying + self.failed
+QUEUE = DeliveryQueue(OutboxMessage, OutboxStatus.QUEUED, OutboxStatus.SENDING)
+claim = QUEUE.claim
 
 
 def deliver_claimed(ids: list[int], worker: str, transport: Transport, now: datetime) -> RunReport:
@@ -277,9 +219,9 @@ def deliver_claimed(ids: list[int], worker: str, transport: Transport, now: date
             else:
                 values.update(status=OutboxStatus.QUEUED, next_attempt_dt=now + step.delay)
                 report.retrying += 1
-            _finish(row_id, worker, values)
+            QUEUE.finish(row_id, worker, values)
         else:
-            _finish(
+            QUEUE.finish(
                 row_id,
                 worker,
                 {
@@ -315,9 +257,7 @@ def deliver_due(
             if not ids:
                 return total
             done = deliver_claimed(ids, worker, transport, moment)
-            total.sent += done.sent
-            total.retrying += done.retrying
-            total.failed += done.failed
+            total.add(done)
     finally:
         transport.close()
 

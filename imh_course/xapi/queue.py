@@ -1,31 +1,26 @@
 """The xAPI queue: statements written with their cause, delivered once by ``flask imh xapi run``.
 
-The email outbox's pattern (:mod:`imh_course.mail.outbox`): ``enqueue`` only adds a row to the
-caller's session (never commits), so a statement exists exactly when its event does. A worker
-claims due rows in a short transaction of its own (``FOR UPDATE SKIP LOCKED`` on PostgreSQL;
-SQLite's write lock via ``BEGIN IMMEDIATE``), sends each outside any transaction, and records the
-outcome only while it still holds the claim. A worker that dies mid-send leaves a claim another
-takes over after the lease; the statement is then sent again with the same id, which the LRS
-recognises (204), so it is still stored once.
+``enqueue`` only adds a row to the caller's session (never commits), so a statement exists
+exactly when its event does. Claiming, the lease and recording the outcome follow
+:mod:`imh_course.delivery`, as the email outbox does. A worker that dies mid-send leaves a claim
+another takes over after the lease; the statement is then sent again with the same id, which the
+LRS recognises (204), so it is still stored once.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..database import begin_write, locked
+from ..delivery import DeliveryQueue, RunReport, worker_name
 from ..extensions import db
-from ..mail.outbox import worker_name
 from ..models.types import utcnow
 from ..models.xapi import XapiStatement, XapiStatus
-from ..rules.outbox import CLAIM_LEASE
 from ..rules.xapi import Outcome, retry_delay
 from .lrs import Answer, LrsClient
 from .statements import VERB_NAMES
@@ -72,55 +67,8 @@ def latest_for(subject: str, verb: str) -> XapiStatement | None:
 # --- the worker ----------------------------------------------------------------------------------
 
 
-def claim(worker: str, now: datetime, limit: int) -> list[int]:
-    """Mark up to ``limit`` due statements as ``sending`` by ``worker`` and commit; their ids."""
-    due = or_(
-        and_(XapiStatement.status == XapiStatus.QUEUED, XapiStatement.next_attempt_dt <= now),
-        and_(XapiStatement.status == XapiStatus.SENDING, XapiStatement.claimed_dt < now - CLAIM_LEASE),
-    )
-    begin_write()
-    try:
-        query = select(XapiStatement.id).where(due).order_by(XapiStatement.id).limit(limit)
-        ids = list(db.session.scalars(locked(query, skip_locked=True)))
-        if ids:
-            db.session.execute(
-                update(XapiStatement)
-                .where(XapiStatement.id.in_(ids))
-                .values(
-                    status=XapiStatus.SENDING,
-                    claimed_by=worker,
-                    claimed_dt=now,
-                    attempts=XapiStatement.attempts + 1,
-                )
-                .execution_options(synchronize_session=False)
-            )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return ids
-
-
-def _finish(row_id: int, worker: str, values: dict[str, Any]) -> None:
-    begin_write()
-    db.session.execute(
-        update(XapiStatement)
-        .where(XapiStatement.id == row_id, XapiStatement.claimed_by == worker)
-        .values(claimed_by=None, claimed_dt=None, **values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-
-
-@dataclass
-class RunReport:
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-
-    @property
-    def attempted(self) -> int:
-        return self.sent + self.retrying + self.failed
+QUEUE = DeliveryQueue(XapiStatement, XapiStatus.QUEUED, XapiStatus.SENDING)
+claim = QUEUE.claim
 
 
 def deliver_claimed(ids: list[int], worker: str, client: LrsClient, now: datetime) -> RunReport:
@@ -141,10 +89,10 @@ def deliver_claimed(ids: list[int], worker: str, client: LrsClient, now: datetim
             if answer.status is None:
                 unreachable = answer.reason
         if answer.outcome is Outcome.STORED:
-            _finish(row_id, worker, {"status": XapiStatus.SENT, "sent_dt": utcnow()})
+            QUEUE.finish(row_id, worker, {"status": XapiStatus.SENT, "sent_dt": utcnow()})
             report.sent += 1
         elif answer.outcome is Outcome.REFUSED:
-            _finish(row_id, worker, {"status": XapiStatus.FAILED, "last_error": answer.reason[:500]})
+            QUEUE.finish(row_id, worker, {"status": XapiStatus.FAILED, "last_error": answer.reason[:500]})
             report.failed += 1
         else:
             values = {
@@ -152,7 +100,7 @@ def deliver_claimed(ids: list[int], worker: str, client: LrsClient, now: datetim
                 "next_attempt_dt": now + retry_delay(row.attempts),
                 "last_error": answer.reason[:500],
             }
-            _finish(row_id, worker, values)
+            QUEUE.finish(row_id, worker, values)
             report.retrying += 1
     return report
 
@@ -176,9 +124,7 @@ def deliver_due(
         if not ids:
             return total
         done = deliver_claimed(ids, worker, client, moment)
-        total.sent += done.sent
-        total.retrying += done.retrying
-        total.failed += done.failed
+        total.add(done)
         if done.retrying == len(ids):
             return total
 
