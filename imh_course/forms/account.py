@@ -7,7 +7,7 @@ from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import ValidationError
 
 from ..operations.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from .common import strip_text
+from .fields import strip_text
 from .messages import email_address, enter, max_length, min_length, required, sentence
 
 

@@ -7,8 +7,7 @@ from wtforms import EmailField, SelectChoice, StringField, SubmitField
 from wtforms.validators import Optional
 
 from ..security.roles import Role
-from .common import strip_text
-from .coordinator import MultiCheckboxField
+from .fields import MultiCheckboxField, strip_text
 from .messages import choose, email_address, enter, max_length, required
 
 ROLE_LABELS = {

@@ -11,7 +11,7 @@ from ..operations.attendance import MAX_REASON_CHARS
 from ..operations.checkin import CheckInIntent
 from ..rules.checkin_codes import normalise
 from ..rules.credit import AttendanceStatus
-from .common import strip_text
+from .fields import strip_text
 from .messages import RELOAD, choose, enter, max_length, required, sentence
 
 STATUS_LABELS = {

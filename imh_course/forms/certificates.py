@@ -8,7 +8,7 @@ from wtforms.validators import Regexp
 
 from ..operations.certificates import MAX_REASON_CHARS
 from ..operations.evaluation import MAX_COMMENT_CHARS, RATING_QUESTIONS, RATING_SCALE
-from .common import strip_text
+from .fields import strip_text
 from .messages import RELOAD, choose, enter, max_length, required, required_input, tick
 
 RATING_CHOICES = [SelectChoice(str(value), f"{value} — {label}") for value, label in RATING_SCALE]

@@ -13,7 +13,6 @@ from wtforms import (
     IntegerField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -25,7 +24,6 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models.offerings import FUNDING_LABELS, DeliveryFormat, Funding, Term
 from ..operations.offerings import zone_problem
@@ -36,7 +34,7 @@ from ..rules.licenses import (
     validate_license_number,
     validate_provider_number,
 )
-from .common import strip_text
+from .fields import MultiCheckboxField, strip_text
 from .messages import (
     choose,
     email_address,
@@ -59,11 +57,6 @@ REASON_MAX = 500
 DATE_VALUE = enter("the date as year-month-day, e.g. 2027-01-12")
 TIME_VALUE = enter("the time as hours and minutes, e.g. 12:00")
 YEARS = sentence("Enter a date between 2000 and 2100.")
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _zone(_form: FlaskForm, field: StringField) -> None:

@@ -9,7 +9,7 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitF
 from wtforms.validators import URL, Optional, ValidationError
 
 from ..lti.embedding import origin
-from .common import strip_text
+from .fields import strip_text
 from .messages import RELOAD, choose, email_address, enter, max_length, required, sentence
 
 URL_CHECK = URL(require_tld=False, message=sentence("Enter a full web address starting with https://."))

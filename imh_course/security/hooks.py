@@ -350,7 +350,7 @@ def _count_signin_failure(response: Response) -> Response:
 
 def _too_many_attempts(retry_after: int, kinds: list[str]) -> tuple[str, int, dict[str, str]]:
     """The sign-in page again, saying what happened, when to retry and that a reset link works."""
-    from ..forms.common import LoginForm
+    from ..forms.auth import LoginForm
 
     minutes = max(1, math.ceil(retry_after / 60))
     if "account" in kinds:

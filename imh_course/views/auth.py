@@ -7,7 +7,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from ..extensions import db, limiter
-from ..forms.common import LoginForm, LogoutForm
+from ..forms.auth import LoginForm, LogoutForm
 from ..models.accounts import User
 from ..models.types import utcnow
 from ..security import hooks as security
@@ -93,7 +93,7 @@ def logout():
 @public
 def set_password(token: str):
     """Set a password from an invitation or reset link: single use, expiring."""
-    from ..forms.common import SetPasswordForm
+    from ..forms.auth import SetPasswordForm
     from ..operations.accounts import password_problem
     from ..operations.tokens import consume_token, find_valid_token
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..forms.common import MarkCompleteForm
+from ..forms.learner import MarkCompleteForm
 from ..meeting_calendar import meetings_ics
 from ..models.offerings import FORMAT_LABELS, Enrolment, EnrolmentStatus, Meeting
 from ..models.types import utcnow

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from ..converters import parse_db_int
 from ..extensions import db
-from ..forms.common import ExerciseResponseForm, MarkCompleteForm, build_quiz_form
+from ..forms.learner import ExerciseResponseForm, MarkCompleteForm, build_quiz_form
 from ..models.curriculum import CourseSession, Exercise, Quiz, Reading
 from ..models.offerings import EnrolmentStatus, Offering
 from ..models.progress import ExerciseResponse, ResponseFeedback

@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import db
-from ..forms.common import ProfileForm
+from ..forms.profile import ProfileForm
 from ..operations.profile import ProfileData, set_meeting_reminders, update_profile
 from ..security.access import require_permission
 from ..security.roles import Permission

@@ -193,7 +193,7 @@ CASES: dict[str, list[Case]] = {
              typed=lambda *_: {"first_date": "2031-01-06", "start_time": "12:00",
                                "submit": "Generate the meetings"}),
     ],
-    "forms.common.QuizFormBase": [Case("imh.quiz", "other_learner", typed=_quiz_answers)],
+    "forms.learner.QuizFormBase": [Case("imh.quiz", "other_learner", typed=_quiz_answers)],
     "forms.lti.ResourceLinkForm": [
         Case("imh.lti_resource_link", "admin", typed=lambda *_: {"submit": "Connect"}),
     ],
@@ -302,7 +302,7 @@ def _errors(response) -> list[str]:  # noqa: ANN001
 def test_the_walk_finds_the_number_fields() -> None:
     found = number_fields()
     assert "estimated_minutes" in found["forms.authoring.ExerciseForm"]
-    assert {"attempt_no", "quiz_version"} <= set(found["forms.common.QuizFormBase"])
+    assert {"attempt_no", "quiz_version"} <= set(found["forms.learner.QuizFormBase"])
     assert {"year", "instructors"} <= set(found["forms.coordinator.OfferingForm"])
     assert "objectives_met" in found["forms.certificates.EvaluationForm"]
 

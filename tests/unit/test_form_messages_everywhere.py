@@ -19,7 +19,7 @@ from wtforms import Form
 from wtforms.validators import DataRequired, InputRequired
 
 import imh_course
-from imh_course.forms.common import build_quiz_form
+from imh_course.forms.learner import build_quiz_form
 from imh_course.rules.messages import FormMessage
 
 
@@ -113,8 +113,8 @@ def test_the_quiz_form_built_per_question_says_choose_an_answer(request_context)
 def test_the_required_fields_name_themselves(request_context):  # noqa: ARG001
     """A few fields by name: the sentence says what to do with that field."""
     from imh_course.forms.attendance import MarkForm
+    from imh_course.forms.auth import LoginForm
     from imh_course.forms.certificates import EvaluationForm
-    from imh_course.forms.common import LoginForm
     from imh_course.forms.coordinator import EraseForm, ReasonForm
 
     assert dict(_required(LoginForm())) == {
