@@ -47,7 +47,7 @@ def _endpoint(app: Flask, *names: str) -> str | None:
 
 def _fresh_learners(offering_id: int, count: int) -> list[str]:
     """New learners with no attempts yet, so every timed quiz submission grades a first attempt."""
-    from imh_course.bench.seed import fresh_learners
+    from imh_course.bench.cohorts import fresh_learners
     from imh_course.security.auth import hash_password
 
     emails = fresh_learners(offering_id, count, prefix="bench-quiz", password_hash=hash_password(PASSWORD))
