@@ -8,6 +8,7 @@ from datetime import date
 from flask import Flask, url_for
 from sqlalchemy import func, select
 
+from bench.timing import Result, ok
 from imh_course.extensions import db
 from imh_course.models import (
     Enrolment,
@@ -47,7 +48,7 @@ def _endpoint(app: Flask, *names: str) -> str | None:
 
 def _fresh_learners(offering_id: int, count: int) -> list[str]:
     """New learners with no attempts yet, so every timed quiz submission grades a first attempt."""
-    from imh_course.bench.seed import fresh_learners
+    from imh_course.bench.cohorts import fresh_learners
     from imh_course.security.auth import hash_password
 
     emails = fresh_learners(offering_id, count, prefix="bench-quiz", password_hash=hash_password(PASSWORD))
@@ -58,7 +59,6 @@ def _fresh_learners(offering_id: int, count: int) -> list[str]:
 def run_scenarios(app: Flask, runs: int, counter, measure: Callable, only: list[str] = ()) -> list:  # noqa: ANN001
     """Every row of the table; with ``only``, the rows whose names contain one of its parts
     (``measure`` then returns None for the others; costly set-up of skipped rows is not done)."""
-    from bench.run import ok
 
     def wanted(name: str) -> bool:
         return not only or any(part in name for part in only)
@@ -110,8 +110,6 @@ def run_scenarios(app: Flask, runs: int, counter, measure: Callable, only: list[
 
 
 def _staff_scenarios(app, runs, counter, measure, small: int, large: int) -> list:  # noqa: ANN001
-    from bench.run import Result, ok
-
     results = []
     instructor_email = db.session.scalar(
         select(User.email)
@@ -191,7 +189,6 @@ def _matrix_scenarios(app, runs, counter, measure, coordinator, endpoint, small:
     """The first page of the completion matrix at 200, 1,000 and 5,000 learners in one offering (µs
     per learner in the notes: the cost should follow the page, not the cohort), then on 1,000 with
     each filter, with every sort in turn, and right after a write (the snapshot is rebuilt)."""
-    from bench.run import Result, ok
     from imh_course.reports.matrix_snapshot import bump_matrix_revision
 
     names = {"200": small, "1,000": large}
@@ -250,8 +247,6 @@ def _matrix_scenarios(app, runs, counter, measure, coordinator, endpoint, small:
 def _drain(client, url: str) -> int:  # noqa: ANN001
     """Download ``url`` as a browser would, chunk by chunk, keeping nothing: the memory measured is
     the server's, not a copy of the whole file held by the test client."""
-    from bench.run import ok
-
     response = ok(client.get(url, buffered=False))
     try:
         return sum(len(chunk) for chunk in response.iter_encoded())
@@ -350,7 +345,6 @@ def _bulk_issue(app: Flask, counter):  # noqa: ANN001, ANN202
     the ZIP of its certificates: timed once, as the issue can only happen once."""
     import time
 
-    from bench.run import Result, ok
     from imh_course.models import Certificate
 
     name = "bulk issue 200 certificates + ZIP"

@@ -55,7 +55,7 @@ def bench_learners(count: int, prefix: str, offering_id: int | None) -> None:
     Prints one line per learner: offering id and e-mail. Password: bench-password-2026.
     """
     from ..security.auth import hash_password
-    from .seed import fresh_learners, newest_offering_id
+    from .cohorts import fresh_learners, newest_offering_id
 
     begin_write()
     offering_id = offering_id or newest_offering_id()
@@ -71,7 +71,7 @@ def bench_learners(count: int, prefix: str, offering_id: int | None) -> None:
 def bench_ready(count: int) -> None:
     """Add an offering whose COUNT learners are all due a CE certificate (to time a bulk issue)."""
     from ..security.auth import hash_password
-    from .seed import ready_for_certificates
+    from .cohorts import ready_for_certificates
 
     begin_write()
     offering_id = ready_for_certificates(count, password_hash=hash_password(PASSWORD))
