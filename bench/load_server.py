@@ -99,14 +99,14 @@ def wait_healthy(server: subprocess.Popen, port: int, deadline_s: float = 120) -
 
 
 def stop_server(server: subprocess.Popen) -> None:
-    """SIGTERM to the server we started (serve.sh execs gunicorn: same pid), then wait."""
+    """SIGTERM to serve.sh (it stops gunicorn and the outbox worker), then wait; kill its group if stuck."""
     if server.poll() is not None:
         return
     server.send_signal(signal.SIGTERM)
     try:
         server.wait(timeout=30)
     except subprocess.TimeoutExpired:
-        server.kill()
+        os.killpg(server.pid, signal.SIGKILL)  # started with start_new_session: its own group
         server.wait(timeout=10)
 
 

@@ -14,7 +14,11 @@ export FLASK_APP=app:create_app
 .venv/bin/flask imh content sync
 # The outbox worker delivers queued email beside gunicorn (several may run: claims never overlap)
 # and queues meeting reminders / no-sign-out notices every IMH_REMINDER_SCAN_SECONDS.
+# Both run in the background and the script waits, so a TERM (systemd, make load) stops gunicorn and
+# the worker together; a foreground gunicorn would have delayed the trap and been left orphaned.
 .venv/bin/flask imh outbox run &
 worker=$!
-trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM
-.venv/bin/gunicorn --config scripts/gunicorn_conf.py "app:create_app()"
+.venv/bin/gunicorn --config scripts/gunicorn_conf.py "app:create_app()" &
+server=$!
+trap 'kill "$worker" "$server" 2>/dev/null || true' EXIT INT TERM
+wait "$server"

@@ -24,8 +24,9 @@ def outbox_run(once: bool) -> None:
     LMS scores (LTI grade passback) each cycle; safe to run twice."""
     import time
 
+    from ..delivery import worker_name
     from ..lti.grades import send_due as send_due_scores
-    from ..mail.outbox import deliver_due, worker_name
+    from ..mail.outbox import deliver_due
     from ..mail.scheduled import queue_scheduled
 
     worker = worker_name()
