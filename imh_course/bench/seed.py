@@ -42,7 +42,7 @@ from ..models import (
     UserRole,
 )
 from ..models.offerings import DeliveryFormat, Term
-from ..operations.demo import weekly_meetings
+from ..operations.offerings import weekly_meetings
 from ..rules.licenses import Board
 from ..security.roles import Role
 
