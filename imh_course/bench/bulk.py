@@ -17,7 +17,7 @@ from sqlalchemy import insert, select, text
 from ..extensions import db
 from ..models import BoardApproval, Course, CourseSession, Meeting, Offering
 from ..models.offerings import DeliveryFormat, Term
-from ..operations.demo import weekly_meetings
+from ..operations.offerings import weekly_meetings
 from ..rules.licenses import Board
 
 BATCH = 5_000

@@ -20,29 +20,36 @@ files meet here, with three rules kept deliberately simple:
   retired ones), it is adopted and the new position recorded as a new version.
 
 The checksum of an item is computed over its *source* (the validated file content, see
-``exercise_source``/``quiz_source``/``reading_source``); the browser operations compute it with the
-same functions, which is what makes export -> sync a round trip with nothing to do.
+``exercise_source``/``quiz_source``/``reading_source`` in ``versions``); the browser operations
+compute it, and build their rows, with the same functions, which is what makes export -> sync a
+round trip with nothing to do.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import select
 
 from ..extensions import db
-from ..markup import render_markdown
 from ..models.audit_chain import Actor, record_event
 from ..models.content_revision import bump_content_revision
-from ..models.curriculum import ContentOrigin, Course, CourseSession, Exercise, Quiz, QuizQuestion, Reading
-from .loader import Catalog, LoadedReading, LoadedSession
-from .schema import CourseDescription, ExerciseSpec, QuestionSpec, QuizSpec
+from ..models.curriculum import ContentOrigin, Course, CourseSession, Exercise, Quiz, Reading
+from .loader import Catalog, LoadedSession
+from .schema import CourseDescription, QuizSpec
+from .versions import (
+    build_exercise,
+    build_quiz,
+    build_reading,
+    checksum,
+    exercise_source,
+    quiz_source,
+    reading_source,
+    render_cached,
+)
 
 T = TypeVar("T", Reading, Exercise, Quiz)
 
@@ -83,40 +90,6 @@ class SyncReport:
         return "; ".join(parts) or "nothing to do"
 
 
-def checksum(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-@lru_cache(maxsize=2048)
-def _render(source: str) -> str:
-    return render_markdown(source)
-
-
-def render_inline(source: str) -> str:
-    """Short authored text (a question prompt, an option's feedback) rendered like a paragraph."""
-    return _render(source)
-
-
-def reading_source(reading: LoadedReading, session_key: str, position: int) -> dict[str, Any]:
-    """What a reading's checksum covers: its front matter, body, session and position."""
-    return {
-        "meta": reading.meta.model_dump(mode="json"),
-        "body": reading.body,
-        "session": session_key,
-        "position": position,
-    }
-
-
-def exercise_source(spec: ExerciseSpec, session_key: str, position: int) -> dict[str, Any]:
-    """What an exercise's checksum covers (files and browser alike)."""
-    return {"spec": spec.model_dump(mode="json"), "session": session_key, "position": position}
-
-
-def quiz_source(spec: QuizSpec, session_key: str) -> dict[str, Any]:
-    """What a quiz's checksum covers: the whole quiz file, questions and answer key included."""
-    return {"spec": spec.model_dump(mode="json"), "session": session_key}
-
-
 def sync_catalog(
     catalog: Catalog, actor: Actor | None = None, progress: Callable[[LoadedSession], None] | None = None
 ) -> SyncReport:
@@ -136,7 +109,7 @@ def sync_catalog(
                 source,
                 actor,
                 report,
-                lambda r=reading, p=position, s=session: _new_reading(r, p, s),
+                lambda r=reading, p=position, s=session: build_reading(r, p, s),
             )
         for position, exercise in enumerate(loaded.manifest.exercises):
             keep[Exercise].add(exercise.id)
@@ -175,7 +148,7 @@ def sync_catalog(
 def _sync_course(spec: CourseDescription, actor: Actor, report: SyncReport) -> Course:
     data = spec.model_dump(mode="json")
     digest = checksum(data)
-    data["html"] = {name: _render(data[name]) for name in COURSE_MARKDOWN_FIELDS}
+    data["html"] = {name: render_cached(data[name]) for name in COURSE_MARKDOWN_FIELDS}
     course = db.session.scalar(select(Course).where(Course.key == spec.id))
     if course is None:
         course = Course(key=spec.id, title=spec.title, description=data, checksum=digest, version=1)
@@ -323,70 +296,6 @@ def _retire_missing(model: type[T], keep: Iterable[str], actor: Actor, report: S
                 before={"version": row.version, "is_current": True},
                 after={"version": row.version, "is_current": False},
             )
-
-
-def _new_reading(reading: Any, position: int, session: CourseSession) -> Reading:
-    meta = reading.meta
-    return Reading(
-        session_id=session.id,
-        position=position,
-        title=meta.title,
-        estimated_minutes=meta.estimated_minutes,
-        citation=meta.citation.model_dump(mode="json"),
-        key_concepts=list(meta.key_concepts),
-        guiding_questions=list(meta.guiding_questions),
-        body_md=reading.body,
-        body_html=_render(reading.body),
-    )
-
-
-def build_exercise(spec: ExerciseSpec, position: int, session: CourseSession) -> Exercise:
-    """A new (unsaved) exercise version from its validated spec; sync and browser authoring share it."""
-    return Exercise(
-        session_id=session.id,
-        position=position,
-        title=spec.title,
-        kind=spec.kind.value,
-        estimated_minutes=spec.estimated_minutes,
-        instructions_md=spec.instructions,
-        instructions_html=_render(spec.instructions),
-    )
-
-
-def build_question(spec: QuestionSpec, position: int) -> QuizQuestion:
-    """A new (unsaved) question: Markdown sources kept for export, sanitised HTML for learners."""
-    return QuizQuestion(
-        key=spec.id,
-        position=position,
-        kind=spec.kind.value,
-        prompt_md=spec.prompt,
-        prompt_html=render_inline(spec.prompt),
-        points=spec.points,
-        options=[
-            {
-                "id": o.id,
-                "text": o.text,
-                "correct": o.correct,
-                "feedback": o.feedback,
-                "feedback_html": render_inline(o.feedback),
-            }
-            for o in spec.options
-        ],
-    )
-
-
-def build_quiz(spec: QuizSpec, session: CourseSession) -> Quiz:
-    """A new (unsaved) quiz version with all its questions; sync and browser authoring share it."""
-    quiz = Quiz(
-        session_id=session.id,
-        title=spec.title,
-        estimated_minutes=spec.estimated_minutes,
-        pass_mark=spec.pass_mark,
-        max_attempts=spec.max_attempts,
-    )
-    for position, q in enumerate(spec.questions):
-        quiz.questions.append(build_question(q, position))
-    return quiz
 
 
 def fill_question_sources(quiz: Quiz, spec: QuizSpec) -> None:

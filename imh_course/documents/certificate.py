@@ -17,19 +17,11 @@ from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
 
-import segno
 from fpdf import FPDF
-from PIL import Image
 
-from imh_course.documents._pdf import (
-    FAMILY,
-    fit_lines,
-    format_date,
-    format_date_range,
-    line_height,
-    new_pdf,
-    printable,
-)
+from imh_course.documents._pdf import FAMILY, format_date, format_date_range, line_height, new_pdf, printable
+from imh_course.documents._pdf_lines import fit_lines
+from imh_course.documents.qr import qr_image
 from imh_course.rules.completion import CertificateKind
 
 __all__ = ["CertificateFacts", "CertificateKind", "facts_digest", "render_certificate_pdf"]
@@ -335,27 +327,8 @@ def _footer(pdf: FPDF, facts: CertificateFacts) -> None:
         pdf.cell(mid_w, line_height(size), line, align="C", link=facts.verification_url)
         y += line_height(size)
 
-    qr = _qr_image(facts.verification_url)
+    qr = qr_image(facts.verification_url)
     pdf.image(qr, x=PAGE_W - 24 - QR_SIZE, y=166, w=QR_SIZE, h=QR_SIZE, link=facts.verification_url)
-
-
-def _qr_image(url: str) -> Image.Image:
-    """The QR code of ``url`` as a 1-bit image: 8 pixels a module and a 4-module quiet zone.
-
-    The same pixels as segno's PNG at ``scale=8, border=4`` (so the same PDF bytes), drawn
-    straight from the module matrix instead of encoding a PNG for fpdf2 to decode again.
-    """
-    qr = segno.make(url, error="m", micro=False)  # Micro QR: many phones can't read it
-    border, scale = 4, 8
-    side = qr.symbol_size(scale=1, border=border)[0]
-    light = b"\xff" * border
-    modules = b"".join(
-        light + bytes(0 if dark else 255 for dark in row) + light for row in qr.matrix_iter(scale=1, border=0)
-    )
-    pixels = light * side + modules + light * side
-    small = Image.frombytes("L", (side, side), pixels)
-    big = small.resize((side * scale, side * scale), Image.Resampling.NEAREST)
-    return big.convert("1", dither=Image.Dither.NONE)
 
 
 def render_certificate_pdf(facts: CertificateFacts) -> bytes:

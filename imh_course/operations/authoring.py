@@ -43,7 +43,7 @@ from sqlalchemy import func, select
 
 from ..content.export import exercise_spec_of
 from ..content.schema import ExerciseSpec
-from ..content.sync import build_exercise, checksum, exercise_source
+from ..content.versions import build_exercise, checksum, exercise_source
 from ..database import locked
 from ..extensions import db
 from ..models.audit_chain import Actor, record_event

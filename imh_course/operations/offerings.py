@@ -2,7 +2,8 @@
 
 Like every operation: takes the actor and plain data, validates, writes, flushes, audits in the same
 transaction, never commits. Times are entered as the offering's local wall clock and stored in UTC
-(``demo.weekly_meetings`` converts week by week, so a DST change keeps the local time).
+(``weekly_meetings`` converts week by week, so a DST change keeps the local time; the demo and
+the bench seed schedule with it too).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from ..models.curriculum import Course, CourseSession
 from ..models.offerings import BoardApproval, DeliveryFormat, InstructorAssignment, Meeting, Offering, Term
 from ..rules.licenses import Board, validate_provider_number
 from ..security.roles import Role
-from .demo import weekly_meetings
 
 MAX_MEETING_MINUTES = 8 * 60
 MAX_REASON_CHARS = 500
@@ -248,6 +248,19 @@ def update_offering(actor: Actor, offering: Offering, data: OfferingData) -> boo
 
 
 # --- meetings ----------------------------------------------------------------------------------------
+def weekly_meetings(
+    first_day: date, start: time, minutes: int, tz_name: str, count: int
+) -> list[tuple[datetime, datetime]]:
+    """Local wall-clock times converted to UTC, week by week (DST-correct)."""
+    zone = ZoneInfo(tz_name)
+    slots = []
+    for week in range(count):
+        local = datetime.combine(first_day + timedelta(weeks=week), start, tzinfo=zone)
+        begin = local.astimezone(ZoneInfo("UTC"))
+        slots.append((begin, begin + timedelta(minutes=minutes)))
+    return slots
+
+
 def first_on_weekday(first_day: date, weekday: int) -> date:
     """The first date on or after ``first_day`` that falls on ``weekday`` (Monday = 0)."""
     return first_day + timedelta(days=(weekday - first_day.weekday()) % 7)

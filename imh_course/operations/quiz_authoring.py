@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from ..content.export import MissingSourceError, quiz_spec_of
 from ..content.schema import QuestionSpec, QuizSpec
-from ..content.sync import build_question, build_quiz, checksum, quiz_source
+from ..content.versions import build_question, build_quiz, checksum, quiz_source
 from ..extensions import db
 from ..models.audit_chain import Actor
 from ..models.curriculum import CourseSession, Quiz, QuizQuestion

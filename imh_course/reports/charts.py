@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from .matrix import LearnerRow, OfferingFrame
+from .matrix import LearnerRow
+from .matrix_facts import OfferingFrame
 
 BAR = "#0b5a7a"
 TRACK = "#e4eef2"

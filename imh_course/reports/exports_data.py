@@ -28,8 +28,9 @@ from ..rules.completion import CertificateKind
 from ..rules.credit import CreditPolicy, format_hours, minutes_to_hours
 from ..rules.refusals import staff_reasons
 from ..rules.staleness import CertifiedRecord, staleness
-from .matrix import CLOCK, LearnerRow, OfferingFrame
+from .matrix import CLOCK, LearnerRow
 from .matrix_data import EXPORT_CHUNK, iter_offering_rows, iter_rows, policies
+from .matrix_facts import OfferingFrame
 
 ATTENDANCE_LABELS = {
     "present": "present",

@@ -9,13 +9,13 @@ No exercise response text is ever loaded: only whether a response was submitted.
 
 Built for cohorts of thousands: a record is credited once per distinct (meeting, status, times),
 rules run once per distinct set of totals, and a row's cells are only built when a page or an
-export shows them.
+export shows them. The page's filters and sort orders are in ``matrix_filters``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -50,24 +50,6 @@ from .matrix_facts import (
     SessionInfo,
     Tally,
 )
-
-__all__ = [  # the facts' types are part of this module's interface too
-    "CLOCK",
-    "CertificateInfo",
-    "ItemInfo",
-    "LearnerFacts",
-    "LearnerInfo",
-    "LearnerRow",
-    "Layout",
-    "OfferingFrame",
-    "SessionCell",
-    "SessionInfo",
-    "Tally",
-    "build_rows",
-    "decided_by_completion",
-    "filter_rows",
-    "sort_rows",
-]
 
 CLOCK = CreditPolicy(minutes_per_hour=60)
 
@@ -408,40 +390,3 @@ def _eligibility(
         attestation_stale=attestation == "stale",
         license_numbered=license_numbered,
     )
-
-
-# --- filtering and sorting (server-side, from the query string) --------------------------------------
-NO_LICENSE = "none"
-
-SORT_KEYS: dict[str, Callable[[LearnerRow], object]] = {
-    "name": lambda r: r.learner.name.casefold(),
-    "license": lambda r: ((r.learner.license_type or "~").casefold(), r.learner.name.casefold()),
-    "sessions": lambda r: (r.meetings_credited, r.learner.name.casefold()),
-    "ce": lambda r: (r.ce_minutes, r.learner.name.casefold()),
-    "independent": lambda r: (r.independent_minutes, r.learner.name.casefold()),
-    "certificate": lambda r: (r.certificate_status, r.learner.name.casefold()),
-    "status": lambda r: (r.learner.status.value, r.learner.name.casefold()),
-}
-
-
-def filter_rows(
-    rows: Iterable[LearnerRow], *, license_type: str = "", at_risk: bool = False, not_issued: bool = False
-) -> list[LearnerRow]:
-    """``license_type``: "" for all, "none" for learners without one, else the exact type."""
-    kept = []
-    for row in rows:
-        held = row.learner.license_type
-        if license_type == NO_LICENSE and held not in (None, "", "None"):
-            continue
-        if license_type not in ("", NO_LICENSE) and held != license_type:
-            continue
-        if at_risk and not row.at_risk:
-            continue
-        if not_issued and row.valid_certificate is not None:
-            continue
-        kept.append(row)
-    return kept
-
-
-def sort_rows(rows: Iterable[LearnerRow], key: str = "name", descending: bool = False) -> list[LearnerRow]:
-    return sorted(rows, key=SORT_KEYS.get(key, SORT_KEYS["name"]), reverse=descending)

@@ -37,16 +37,8 @@ from ..records.ledgers import completion_policy, credit_policy
 from ..rules.completion import CompletionPolicy
 from ..rules.credit import CreditPolicy, MeetingWindow
 from ..rules.licenses import Approval
-from .matrix import (
-    ItemInfo,
-    LearnerFacts,
-    LearnerInfo,
-    LearnerRow,
-    OfferingFrame,
-    SessionInfo,
-    build_rows,
-    decided_by_completion,
-)
+from .matrix import LearnerRow, build_rows, decided_by_completion
+from .matrix_facts import ItemInfo, LearnerFacts, LearnerInfo, OfferingFrame, SessionInfo
 from .matrix_queries import _execute, load_facts, load_independent
 
 EXPORT_CHUNK = 500

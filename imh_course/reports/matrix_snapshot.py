@@ -47,8 +47,9 @@ from ..models.curriculum import Course, new_content_revision
 from ..models.offerings import Enrolment, Meeting, Offering
 from ..models.types import utcnow
 from .charts import SessionCount, attendance_bars, column_chart, funnel_bars, funnel_chart, session_counts
-from .matrix import LearnerRow, filter_rows, sort_rows
+from .matrix import LearnerRow
 from .matrix_data import Matrix, load_matrix, policies
+from .matrix_filters import filter_rows, sort_rows
 
 #: Key of the per-app cache in ``app.extensions`` (one cache per app: tests build many apps).
 _CACHE_KEY = "imh_course.matrix_snapshots"

@@ -10,8 +10,8 @@ from ..extensions import db, limiter
 from ..forms.auth import LoginForm, LogoutForm
 from ..models.accounts import User
 from ..models.types import utcnow
-from ..security import hooks as security
 from ..security import log as security_log
+from ..security import signin_throttle as security
 from ..security.access import login_required_view, public
 from ..security.auth import hash_password, needs_rehash, verify_password
 from ..security.roles import Permission

@@ -27,8 +27,9 @@ from ..models.offerings import FUNDING_LABELS, Enrolment, Meeting, Offering
 from ..operations.bulk_certificates import issue_due
 from ..operations.stale_certificates import stale_certificates
 from ..records.ledgers import credit_policy, learner_ledger
-from ..reports.matrix import SORT_KEYS, LearnerRow
+from ..reports.matrix import LearnerRow
 from ..reports.matrix_data import learner_row, load_matrix
+from ..reports.matrix_filters import SORT_KEYS
 from ..reports.matrix_snapshot import MatrixSnapshot, matrix_snapshot
 from ..security.access import require_permission
 from ..security.roles import Permission

@@ -19,13 +19,8 @@ from ..extensions import db
 from ..forms.attendance import STATUS_LABELS, ReportReviewForm, ReportUploadForm
 from ..models.offerings import Meeting, Offering
 from ..operations.attendance import AttendanceError
-from ..operations.participant_import import (
-    AlreadyApplied,
-    ImportPreview,
-    Participant,
-    apply_import,
-    preview_import,
-)
+from ..operations.participant_import import AlreadyApplied, apply_import
+from ..operations.participant_preview import ImportPreview, Participant, preview_import
 from ..records.ledgers import credit_policy
 from ..rules.credit import AttendanceStatus
 from ..rules.participant_report import MAX_BYTES

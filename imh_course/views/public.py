@@ -50,7 +50,7 @@ def healthz():
     from flask import current_app, jsonify
     from sqlalchemy import text
 
-    from ..security.hooks import limiter_health
+    from ..security.signin_throttle import limiter_health
 
     limiter = limiter_health(current_app)
     try:

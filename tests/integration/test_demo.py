@@ -28,7 +28,8 @@ from imh_course.models.outbox import OutboxMessage
 from imh_course.models.types import utcnow
 from imh_course.operations.accounts import find_user
 from imh_course.operations.certificates import learner_standing
-from imh_course.operations.demo import DEMO_SIGN_INS, EXCUSED_MEETING, LATE_MEETING, LATE_MINUTES
+from imh_course.operations.demo import DEMO_SIGN_INS
+from imh_course.operations.demo.story import EXCUSED_MEETING, LATE_MEETING, LATE_MINUTES
 from imh_course.rules.credit import AttendanceStatus
 from imh_course.views.certificates import standing_prospects
 

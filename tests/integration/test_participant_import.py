@@ -20,7 +20,8 @@ from imh_course.models import (
     ReportFile,
 )
 from imh_course.operations.attendance import AttendanceError, mark, needs_departure
-from imh_course.operations.participant_import import AlreadyApplied, apply_import, preview_import
+from imh_course.operations.participant_import import AlreadyApplied, apply_import
+from imh_course.operations.participant_preview import preview_import
 from imh_course.records.ledgers import credit_policy
 from imh_course.rules.credit import AttendanceStatus
 from tests.integration.participant_helpers import START, class_report, online_meeting

@@ -319,7 +319,7 @@ class TestSharedStorage:
         from limits.storage import storage_from_string
         from limits.strategies import MovingWindowRateLimiter
 
-        from imh_course.security.hooks import THROTTLE_EXTENSION
+        from imh_course.security.signin_throttle import THROTTLE_EXTENSION
 
         storage = app.extensions[THROTTLE_EXTENSION].storage
         gone = storage_from_string("redis://127.0.0.1:1")  # as when Redis stops: connections refused

@@ -1,4 +1,4 @@
-"""The speed-ups in ``_pdf`` and ``certificate`` change no byte of any document.
+"""The speed-ups in ``_pdf``, ``_pdf_lines`` and ``qr`` change no byte of any document.
 
 Each document is rendered twice: as shipped (fonts parsed once per process, subsets cut from the
 working fonts, lines broken by ``_wrap_words``, the QR image drawn from its matrix) and
@@ -17,7 +17,7 @@ from fpdf import FPDF
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imh_course.documents import _pdf, certificate
+from imh_course.documents import _pdf, _pdf_lines, certificate
 from imh_course.documents.certificate import render_certificate_pdf
 from imh_course.documents.training_log import training_log_pdf
 
@@ -45,8 +45,8 @@ def plain(monkeypatch):
         with monkeypatch.context() as patch:
             patch.setattr(_pdf, "_register_fonts", _plain_register_fonts)
             patch.setattr(_pdf, "_document_class", lambda cls: cls)
-            patch.setattr(_pdf, "_SPECIAL", re.compile("(?s)."))  # every text goes through multi_cell
-            patch.setattr(certificate, "_qr_image", _png_qr)
+            patch.setattr(_pdf_lines, "_SPECIAL", re.compile("(?s)."))  # every text goes through multi_cell
+            patch.setattr(certificate, "qr_image", _png_qr)
             return render(*args)
 
     return run
@@ -156,4 +156,4 @@ def test_word_wrap_equals_multi_cell(text, style, size, width, nudge):
             width, text=text, dry_run=True, output=MethodReturnValue.LINES, wrapmode=WrapMode.WORD
         )
     )
-    assert outcome(lambda: _pdf._wrap_words(pdf, text, width)) == expected
+    assert outcome(lambda: _pdf_lines._wrap_words(pdf, text, width)) == expected
