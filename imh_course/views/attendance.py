@@ -53,7 +53,7 @@ from ..rules.participant_report import MAX_BYTES as REPORT_MAX_BYTES
 from ..rules.text import plural
 from ..security.access import can_take_attendance, require_permission, teaches
 from ..security.roles import Permission, Role
-from . import bp
+from .blueprint import bp
 from .helpers import client_ip, get_or_404
 
 STAFF_ATTENDANCE = (Permission.TAKE_ATTENDANCE, Permission.CORRECT_RECORDS)

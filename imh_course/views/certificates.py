@@ -53,7 +53,7 @@ from ..rules.licenses import BOARD_LABELS
 from ..rules.prospects import Prospects, prospects
 from ..security.access import public, require_permission
 from ..security.roles import Permission, Role
-from . import bp
+from .blueprint import bp
 from .helpers import get_or_404
 from .learner_common import learner_actor, require_writable, studied_offering
 

@@ -63,7 +63,7 @@ from ..rules.text import plural
 from ..security import log as security_log
 from ..security.access import require_permission
 from ..security.roles import Permission, Role
-from . import bp
+from .blueprint import bp
 from .helpers import client_ip, get_or_404
 
 OFFERING = "/staff/offerings/<dbint:offering_id>"

@@ -25,9 +25,6 @@ PACKAGE = Path(__file__).resolve().parents[2] / "imh_course"
 KNOWN: set[tuple[str, str, str]] = set()
 KNOWN_CYCLES: set[frozenset[str]] = {
     frozenset({"imh_course.operations.demo", "imh_course.operations.offerings"}),
-    # views/__init__ imports the LTI route modules, which take bp and helpers from views/
-    # (the LTI services left it when tool_urls moved to lti/urls.py; only the route modules remain)
-    frozenset({"imh_course.lti.views", "imh_course.lti.views_admin", "imh_course.views"}),
 }
 
 WRITES = {"add", "add_all", "delete", "commit", "flush"}
