@@ -17,6 +17,7 @@ from . import (  # noqa: F401  (routes register on bp)
     audit_trail,
     auth,
     authoring,
+    certificate_issuing,
     certificates,
     checkin,
     completion,
