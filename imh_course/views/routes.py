@@ -23,6 +23,7 @@ from . import (  # noqa: F401  (routes register on bp)
     completion,
     coordinator,
     credentials,
+    enrolments,
     exports,
     feedback,
     learner,
