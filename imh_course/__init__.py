@@ -45,7 +45,7 @@ class IMHCourse:
         from .security import auth, input_guard, sessions
         from .security import hooks as security
         from .security.roles import unassigned_permissions
-        from .views import create_blueprint
+        from .views.routes import create_blueprint
 
         apply_defaults(app.config)
         app.config.setdefault("IMH_MIGRATIONS_DIR", MIGRATIONS_DIR)

@@ -30,9 +30,10 @@ TIME_FORMAT = TIME_FORMATS[0]  # how a saved time is shown
 class MarkForm(FlaskForm):
     """One learner's mark, with a per-learner prefix (``l<user id>``).
 
-    The roster prints its fields as plain inputs of the same names (``views.attendance.MarkInputs``:
-    one form object per row of a 200-learner roster cost most of the page); a POST is bound to this
-    form, which checks the CSRF token and validates as usual.
+    The roster prints its fields as plain inputs of the same names
+    (``views.attendance_roster.MarkInputs``: one form object per row of a 200-learner roster cost
+    most of the page); a POST is bound to this form, which checks the CSRF token and validates as
+    usual.
     """
 
     status = SelectField(

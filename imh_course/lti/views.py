@@ -28,8 +28,8 @@ from ..rules.lti import ClaimProblem, CourseRole, Launch
 from ..security import log as security_log
 from ..security.access import login_required_view, public
 from ..security.hooks import FORM_ACTION
-from ..views import bp
 from ..views.auth import home_for
+from ..views.blueprint import bp
 from . import keys
 from .deep_linking import pickable_offerings, read_request, request_token, response_jwt
 from .embedding import allow_framing, origin

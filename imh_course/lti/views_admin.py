@@ -22,7 +22,7 @@ from ..models.lti import LtiPlatform, LtiResourceLink, LtiToolKey, LtiUserLink
 from ..models.offerings import Offering
 from ..security.access import require_permission
 from ..security.roles import Permission, Role
-from ..views import bp
+from ..views.blueprint import bp
 from ..views.helpers import client_ip, get_or_404
 from . import keys
 from .platforms import (

@@ -17,8 +17,8 @@ from ..security import log as security_log
 from ..security.access import login_required_view, public
 from ..security.auth import hash_password, verify_password
 from ..security.roles import Role
-from . import bp
 from .auth import home_for
+from .blueprint import bp
 
 #: The same words for every address, so the page cannot tell who has an account (ASVS 2.5).
 FORGOT_MESSAGE = (

@@ -34,7 +34,7 @@ from ..rules.accounts import account_status
 from ..security import log as security_log
 from ..security.access import require_permission
 from ..security.roles import Permission, Role
-from . import bp
+from .blueprint import bp
 from .helpers import client_ip, get_or_404, page_number
 
 PAGE_SIZE = 25

@@ -22,7 +22,7 @@ from ..models.audit_chain import SYSTEM_ROLE
 from ..models.offerings import Offering
 from ..security.access import require_permission
 from ..security.roles import Permission
-from . import bp
+from .blueprint import bp
 from .helpers import page_number
 
 PAGE_SIZE = 50

@@ -15,7 +15,7 @@ from ..security import signin_throttle as security
 from ..security.access import login_required_view, public
 from ..security.auth import hash_password, needs_rehash, verify_password
 from ..security.roles import Permission
-from . import bp
+from .blueprint import bp
 from .helpers import is_safe_next
 
 GENERIC_FAILURE = "That email and password do not match an account. Please try again."

@@ -34,7 +34,7 @@ from ..operations import authoring as ops
 from ..operations import quiz_authoring as quiz_ops
 from ..security.access import can_author, require_permission
 from ..security.roles import Permission, Role
-from . import bp
+from .blueprint import bp
 from .helpers import client_ip, get_or_404
 
 BASE = "/staff/offerings/<dbint:offering_id>"

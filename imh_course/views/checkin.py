@@ -38,8 +38,9 @@ from ..operations.checkin import (
 from ..rules.checkin_codes import seconds_left
 from ..security.access import can_submit_work, require_permission
 from ..security.roles import Permission
-from . import bp
-from .attendance import PREFIX, STAFF_ATTENDANCE, render_roster, roster_url, staff_actor, staff_meeting
+from .attendance import PREFIX, STAFF_ATTENDANCE, roster_url, staff_actor, staff_meeting
+from .attendance_roster import render_roster
+from .blueprint import bp
 from .helpers import client_ip
 from .learner_common import learner_actor, studied_offering
 

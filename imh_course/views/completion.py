@@ -33,7 +33,7 @@ from ..reports.matrix_filters import SORT_KEYS
 from ..reports.matrix_snapshot import MatrixSnapshot, matrix_snapshot
 from ..security.access import require_permission
 from ..security.roles import Permission
-from . import bp
+from .blueprint import bp
 from .coordinator import OFFERING, coordinator_actor
 from .helpers import get_or_404
 

@@ -21,7 +21,7 @@ from ..forms.credentials import VerifyCredentialForm
 from ..models.certificates import Certificate, CertificateStatus
 from ..security.access import public, require_permission
 from ..security.roles import Permission
-from . import bp
+from .blueprint import bp
 from .certificates import VERIFY_LIMIT
 from .learner_common import learner_actor
 

@@ -30,7 +30,7 @@ from ..reports.exports_data import (
 from ..reports.matrix_data import load_frame
 from ..security.access import require_permission
 from ..security.roles import Permission
-from . import bp
+from .blueprint import bp
 from .coordinator import OFFERING, coordinator_actor
 from .helpers import get_or_404
 

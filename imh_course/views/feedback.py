@@ -17,7 +17,7 @@ from ..models.offerings import Offering
 from ..operations.feedback import FeedbackError, add_feedback, learner_of, shared_response, shared_responses
 from ..security.access import require_permission, teaches
 from ..security.roles import Permission, Role
-from . import bp
+from .blueprint import bp
 from .helpers import client_ip, get_or_404
 
 MARKDOWN_HINT = "Markdown: **bold**, *italics*, lists (- item), [links](https://…). HTML is shown as typed."

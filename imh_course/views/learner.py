@@ -18,7 +18,7 @@ from ..operations.checkin import checkin_hours
 from ..records.ledgers import LearnerLedger, SessionLedger
 from ..security.access import require_permission
 from ..security.roles import Permission
-from . import bp
+from .blueprint import bp
 from .learner_common import (
     my_ce_standing,
     my_ledger,

@@ -19,7 +19,7 @@ from ..operations.quizzes import QuizError, attempts_for, grade_answers, submit_
 from ..rules.grading import attempts_left
 from ..security.access import require_permission
 from ..security.roles import Permission
-from . import bp
+from .blueprint import bp
 from .learner_common import current_item, learner_actor, require_writable, studied_offering
 
 

@@ -21,7 +21,7 @@ from ..operations.erasure import ErasureError, erase_learner
 from ..reports.learner_export import learner_data
 from ..security.access import require_permission
 from ..security.roles import Permission
-from . import bp
+from .blueprint import bp
 from .coordinator import OFFERING, coordinator_actor
 from .exports import audit_download
 from .helpers import get_or_404

@@ -18,7 +18,7 @@ from ..models.audit_chain import Actor, record_event
 from ..models.outbox import OutboxMessage, OutboxStatus
 from ..security.access import require_permission
 from ..security.roles import Permission, Role
-from . import bp
+from .blueprint import bp
 from .helpers import client_ip, get_or_404
 
 SHOWN = 200

@@ -26,8 +26,9 @@ from ..rules.credit import AttendanceStatus
 from ..rules.participant_report import MAX_BYTES
 from ..rules.text import plural
 from ..security.access import require_permission
-from . import bp
-from .attendance import PREFIX, STAFF_ATTENDANCE, describe, roster_url, staff_actor, staff_meeting
+from .attendance import PREFIX, STAFF_ATTENDANCE, roster_url, staff_actor, staff_meeting
+from .attendance_roster import describe
+from .blueprint import bp
 
 MAX_NAMES = 500
 

@@ -10,7 +10,7 @@ from ..forms.profile import ProfileForm
 from ..operations.profile import ProfileData, set_meeting_reminders, update_profile
 from ..security.access import require_permission
 from ..security.roles import Permission
-from . import bp
+from .blueprint import bp
 from .learner_common import learner_actor
 
 

@@ -11,7 +11,7 @@ from ..models.curriculum import Course
 from ..models.offerings import InstructorAssignment, Meeting, Offering
 from ..models.types import utcnow
 from ..security.access import public
-from . import bp
+from .blueprint import bp
 
 
 @bp.route("/")

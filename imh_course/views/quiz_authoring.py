@@ -20,8 +20,8 @@ from ..operations import authoring as ops
 from ..operations import quiz_authoring as quiz_ops
 from ..security.access import require_permission
 from ..security.roles import Permission
-from . import bp
 from .authoring import SESSION, author_actor, authored_session, base_version_of, session_url, show_conflict
+from .blueprint import bp
 
 
 def _quiz(session: CourseSession) -> Quiz:

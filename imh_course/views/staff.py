@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models.offerings import Enrolment, InstructorAssignment, Meeting, Offering
 from ..security.access import can_manage_offering, can_see_staff_view, can_take_attendance, require_permission
 from ..security.roles import Permission
-from . import bp
+from .blueprint import bp
 from .helpers import get_or_404
 
 STAFF = (Permission.TAKE_ATTENDANCE, Permission.MANAGE_OFFERINGS, Permission.AUTHOR_CONTENT)
