@@ -1,15 +1,13 @@
 """Every route module, imported once so its routes register on ``bp``; imported by the wiring only.
 
 The route modules import ``bp`` from ``views/blueprint.py`` and helpers from the small modules
-beside it, never this registry, so no route module (nor ``lti/views*.py``) sits in a cycle.
+beside it, never this registry, so no route module sits in a cycle.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint
 
-from ..lti import views as lti_views  # noqa: F401
-from ..lti import views_admin as lti_views_admin  # noqa: F401
 from . import (  # noqa: F401  (routes register on bp)
     account,
     admin,
@@ -28,6 +26,8 @@ from . import (  # noqa: F401  (routes register on bp)
     feedback,
     learner,
     learner_work,
+    lti_admin,
+    lti_launch,
     my_data,
     outbox,
     participant_reports,

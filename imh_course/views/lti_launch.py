@@ -20,6 +20,11 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..extensions import csrf, db
 from ..forms.lti import DeepLinkForm
+from ..lti import keys
+from ..lti.deep_linking import pickable_offerings, read_request, request_token, response_jwt
+from ..lti.embedding import allow_framing, origin
+from ..lti.provision import LTI_ACTOR_ROLE, Arrival, arrive
+from ..lti.verify import STATE_COOKIE, STATE_MAX_AGE, login_redirect, spend_nonce, state_hash, verify_id_token
 from ..models.accounts import User
 from ..models.audit_chain import Actor, record_event
 from ..models.lti import LtiPlatform
@@ -28,13 +33,8 @@ from ..rules.lti import ClaimProblem, CourseRole, Launch
 from ..security import log as security_log
 from ..security.access import login_required_view, public
 from ..security.hooks import FORM_ACTION
-from ..views.auth import home_for
-from ..views.blueprint import bp
-from . import keys
-from .deep_linking import pickable_offerings, read_request, request_token, response_jwt
-from .embedding import allow_framing, origin
-from .provision import LTI_ACTOR_ROLE, Arrival, arrive
-from .verify import STATE_COOKIE, STATE_MAX_AGE, login_redirect, spend_nonce, state_hash, verify_id_token
+from .auth import home_for
+from .blueprint import bp
 
 TICKET_SALT = "imh-lti-ticket"
 TICKET_MAX_AGE = 120

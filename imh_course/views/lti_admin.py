@@ -16,16 +16,8 @@ from sqlalchemy import select
 from ..extensions import db
 from ..forms.coordinator import ActionForm
 from ..forms.lti import PlatformForm, ResourceLinkForm, UserLinkForm
-from ..models.audit_chain import Actor
-from ..models.curriculum import CourseSession
-from ..models.lti import LtiPlatform, LtiResourceLink, LtiToolKey, LtiUserLink
-from ..models.offerings import Offering
-from ..security.access import require_permission
-from ..security.roles import Permission, Role
-from ..views.blueprint import bp
-from ..views.helpers import client_ip, get_or_404
-from . import keys
-from .platforms import (
+from ..lti import keys
+from ..lti.platforms import (
     PlatformData,
     PlatformError,
     connect_resource_link,
@@ -33,8 +25,16 @@ from .platforms import (
     relink_user,
     update_platform,
 )
-from .roster import RosterError, sync_roster
-from .urls import tool_urls
+from ..lti.roster import RosterError, sync_roster
+from ..lti.urls import tool_urls
+from ..models.audit_chain import Actor
+from ..models.curriculum import CourseSession
+from ..models.lti import LtiPlatform, LtiResourceLink, LtiToolKey, LtiUserLink
+from ..models.offerings import Offering
+from ..security.access import require_permission
+from ..security.roles import Permission, Role
+from .blueprint import bp
+from .helpers import client_ip, get_or_404
 
 CANVAS_SCOPES = [
     "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
