@@ -214,6 +214,14 @@ def update_offering(actor: Actor, offering: Offering, data: OfferingData) -> boo
     after = _snapshot(offering)
     statements_after = {a.board: a.statement for a in offering.approvals}
     changed = before != after or statements_before != statements_after
+    edited = sorted(
+        b
+        for b in statements_before.keys() | statements_after.keys()
+        if statements_before.get(b) != statements_after.get(b)
+    )
+    if edited:  # the wording a certificate carries: the audit shows what it said and says now
+        before["approval_statements"] = {b.value: statements_before.get(b) for b in edited}
+        after["approval_statements"] = {b.value: statements_after.get(b) for b in edited}
     if changed:
         record_event(
             actor,

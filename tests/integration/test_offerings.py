@@ -220,6 +220,31 @@ def test_edit_offering_changes_approvals_and_instructors_with_audit(client, demo
     assert events("offering.unassign_instructor")[-1].before == {"instructor_id": demo.instructor_id}
 
 
+def test_an_edited_approval_statement_is_in_the_audit_before_and_after(client, demo, login):
+    """The board's statement is printed on CE certificates: changing its wording is an audited
+    correction with the old and the new text, not a silent edit."""
+    login("coordinator@example.org")
+    url = f"/staff/offerings/{demo.offering_id}/edit"
+    offering = db.session.get(Offering, demo.offering_id)
+    old = {a.board.value: a.statement for a in offering.approvals}
+    numbers = {a.board.value: a.provider_number for a in offering.approvals}
+    form = offering_form(
+        term=offering.term.value,
+        year=str(offering.year),
+        social_work_number=numbers["social_work"],
+        social_work_statement="A reworded approval statement.",
+        mental_health_number=numbers["mental_health"],
+        mental_health_statement=old["mental_health"],
+    )
+    assert client.post(url, data=form).status_code == 302
+    event = events("offering.update")[-1]
+    assert event.before["approval_statements"] == {"social_work": old["social_work"]}
+    assert event.after["approval_statements"] == {"social_work": "A reworded approval statement."}
+    assert event.before["approvals"] == event.after["approvals"] == numbers
+    page = client.get(f"/staff/audit?offering={demo.offering_id}").get_data(as_text=True)
+    assert "A reworded approval statement." in page
+
+
 def test_only_coordinators_manage_offerings(client, demo, login, make_user):
     """Instructors and learners cannot create or edit offerings or meetings."""
     make_user(Role.INSTRUCTOR, email="teacher@example.org")
