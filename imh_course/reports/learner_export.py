@@ -18,6 +18,7 @@ from ..extensions import db
 from ..models.accounts import User
 from ..models.attendance import AttendanceEvidence, AttendanceRecord
 from ..models.certificates import Attestation, Certificate, EvaluationReceipt
+from ..models.credentials import BadgeCredential
 from ..models.curriculum import CourseSession, Reading
 from ..models.offerings import Enrolment, Meeting, Offering
 from ..models.progress import ExerciseResponse, ReadingCompletion
@@ -160,6 +161,12 @@ def learner_data(user: User, *, include_response_text: bool) -> dict[str, Any]:
         .options(defer(Certificate.pdf))
         .order_by(Certificate.offering_id, Certificate.version)
     )
+    credentials = db.session.execute(
+        select(BadgeCredential, Certificate.public_id)
+        .join(Certificate, Certificate.id == BadgeCredential.certificate_id)
+        .where(Certificate.user_id == uid)
+        .order_by(BadgeCredential.id)
+    ).all()
     data: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "generated": _iso(utcnow()),
@@ -235,6 +242,17 @@ def learner_data(user: User, *, include_response_text: bool) -> dict[str, Any]:
                 "facts_hash": c.facts_hash,
             }
             for c in certificates
+        ],
+        # the signed Open Badges credentials issued from those certificates, as downloaded
+        "credentials": [
+            {
+                "credential_id": b.credential_id,
+                "certificate_id": public_id,
+                "status_list_index": b.status_index,
+                "issued": _iso(b.issued_dt),
+                "token": b.token,
+            }
+            for b, public_id in credentials
         ],
     }
     if not include_response_text:

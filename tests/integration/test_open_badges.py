@@ -175,6 +175,20 @@ def download_token(certificate: Certificate) -> str:
     )
 
 
+def test_the_learners_data_export_holds_her_credential_and_no_one_elses(app, client, login, demo, lcsw):
+    token = download(client, login, lcsw)
+    login("lcsw@example.org")
+    mine = client.get("/learn/my-data.json").get_json()["credentials"]
+    assert [(c["certificate_id"], c["token"]) for c in mine] == [(lcsw.public_id, token)]
+    assert mine[0]["credential_id"] and mine[0]["issued"]
+    client.post("/logout")
+    other = issue_for(app, client, login, demo, demo.lmhc_id, "lmhc@example.org")
+    download(client, login, other, "lmhc@example.org")
+    login("lmhc@example.org")
+    theirs = client.get("/learn/my-data.json").get_json()["credentials"]
+    assert [c["certificate_id"] for c in theirs] == [other.public_id]  # hers, not the LCSW's
+
+
 def test_a_reissue_revokes_the_earlier_credentials_status_entry(app, client, login, lcsw):
     old = independent_decode(client, download(client, login, lcsw))
     with app.test_request_context():
